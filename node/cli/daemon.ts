@@ -1,0 +1,48 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { createApiServer } from '../api/server.js'
+import { loadConfig, type Config } from '../config/config.js'
+import { ChiralNode, type NodeComponents } from '../daemon/chiral-node.js'
+import { ChiralError, errorMessage } from '../util/errors.js'
+import { createLogger } from '../util/log.js'
+
+/** Runs a node with its API until SIGINT or SIGTERM, printing where everything is reachable. */
+export async function runDaemon (home: string, overrides: Partial<Config>, components: NodeComponents = {}): Promise<void> {
+  const config = loadConfig(home, overrides)
+  mkdirSync(join(home, 'logs'), { recursive: true })
+  const log = createLogger(config.logLevel, join(home, 'logs', 'chiral.log'))
+  const node = new ChiralNode(home, config, log, components)
+  await node.start()
+  const api = await createApiServer(node)
+  try {
+    await api.listen({ host: config.apiHost, port: config.apiPort })
+  } catch (err) {
+    await node.stop()
+    throw new ChiralError('PORT_IN_USE', `cannot listen for the API on ${config.apiHost}:${config.apiPort}: ${errorMessage(err)}`)
+  }
+  const address = api.server.address()
+  const apiUrl = typeof address === 'object' && address != null ? `http://${config.apiHost}:${address.port}` : ''
+  await node.writeApiEndpoint(apiUrl)
+  log.info({ apiUrl, peerId: node.host.peerId.toString() }, 'daemon started')
+  process.stdout.write([
+    `chiral node ${node.host.peerId.toString()}`,
+    `  data directory  ${home}`,
+    `  api             ${apiUrl}  (token in ${join(home, 'api-token')})`,
+    `  http            ${node.httpServer.endpoints().join(' ')}`,
+    ...node.host.getMultiaddrs().map(address => `  p2p             ${address.toString()}`),
+    ''
+  ].join('\n'))
+
+  let stopping = false
+  const shutdown = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal }, 'stopping')
+    Promise.all([api.close(), node.stop()]).then(() => process.exit(0), err => {
+      process.stderr.write(`error while stopping: ${errorMessage(err)}\n`)
+      process.exit(1)
+    })
+  }
+  process.on('SIGINT', () => { shutdown('SIGINT') })
+  process.on('SIGTERM', () => { shutdown('SIGTERM') })
+}

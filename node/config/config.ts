@@ -1,0 +1,104 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { InvalidInputError } from '../util/errors.js'
+import { parseByteRate } from '../util/units.js'
+import {
+  CONFIG_FILENAME, DEFAULT_API_PORT, DEFAULT_HOME_DIRNAME, DEFAULT_HTTP_PORT, DEFAULT_P2P_TCP_PORT,
+  DEFAULT_P2P_WS_PORT, DEFAULT_RECORD_TTL_SECONDS, LOOPBACK
+} from './constants.js'
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 })
+
+export const ConfigSchema = Type.Object({
+  listen: Type.Array(Type.String(), { description: 'libp2p listen multiaddrs' }),
+  announce: Type.Array(Type.String(), { description: 'multiaddrs to announce instead of the listen ones' }),
+  bootstrap: Type.Array(Type.String(), { description: 'multiaddrs (with /p2p/<id>) of peers to join through' }),
+  apiHost: Type.String(),
+  apiPort: Port,
+  httpHost: Type.String(),
+  httpPort: Port,
+  maxUploadRate: Type.Integer({ minimum: 0, description: 'bytes per second, 0 = unlimited' }),
+  maxDownloadRate: Type.Integer({ minimum: 0, description: 'bytes per second, 0 = unlimited' }),
+  defaultPricePerMiB: Type.String({ pattern: '^[0-9]{1,78}$', description: 'wei per MiB for newly added files' }),
+  recordTtlSeconds: Type.Integer({ minimum: 10 }),
+  logLevel: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map(level => Type.Literal(level)))
+}, { additionalProperties: false })
+
+export type Config = Static<typeof ConfigSchema>
+
+export function defaultConfig (): Config {
+  return {
+    listen: [`/ip4/0.0.0.0/tcp/${DEFAULT_P2P_TCP_PORT}`, `/ip4/0.0.0.0/tcp/${DEFAULT_P2P_WS_PORT}/ws`],
+    announce: [],
+    bootstrap: [],
+    apiHost: LOOPBACK,
+    apiPort: DEFAULT_API_PORT,
+    httpHost: '0.0.0.0',
+    httpPort: DEFAULT_HTTP_PORT,
+    maxUploadRate: 0,
+    maxDownloadRate: 0,
+    defaultPricePerMiB: '0',
+    recordTtlSeconds: DEFAULT_RECORD_TTL_SECONDS,
+    logLevel: 'info'
+  }
+}
+
+export function resolveHome (explicit?: string): string {
+  return resolve(explicit ?? process.env.CHIRAL_HOME ?? join(homedir(), DEFAULT_HOME_DIRNAME))
+}
+
+/** Environment variables that override the config file, each named after its field. */
+const ENV_OVERRIDES: Record<string, (config: Config, value: string) => void> = {
+  CHIRAL_LISTEN: (c, v) => { c.listen = splitList(v) },
+  CHIRAL_ANNOUNCE: (c, v) => { c.announce = splitList(v) },
+  CHIRAL_BOOTSTRAP: (c, v) => { c.bootstrap = splitList(v) },
+  CHIRAL_API_HOST: (c, v) => { c.apiHost = v },
+  CHIRAL_API_PORT: (c, v) => { c.apiPort = Number(v) },
+  CHIRAL_HTTP_HOST: (c, v) => { c.httpHost = v },
+  CHIRAL_HTTP_PORT: (c, v) => { c.httpPort = Number(v) },
+  CHIRAL_MAX_UPLOAD_RATE: (c, v) => { c.maxUploadRate = parseByteRate(v) },
+  CHIRAL_MAX_DOWNLOAD_RATE: (c, v) => { c.maxDownloadRate = parseByteRate(v) },
+  CHIRAL_DEFAULT_PRICE_PER_MIB: (c, v) => { c.defaultPricePerMiB = v },
+  CHIRAL_RECORD_TTL_SECONDS: (c, v) => { c.recordTtlSeconds = Number(v) },
+  CHIRAL_LOG_LEVEL: (c, v) => { c.logLevel = v as Config['logLevel'] }
+}
+
+function splitList (value: string): string[] {
+  return value.split(',').map(item => item.trim()).filter(item => item.length > 0)
+}
+
+/**
+ * Loads `<home>/config.json` (writing the defaults on first run so users can see and edit them),
+ * then applies environment overrides and finally the caller's overrides (CLI flags).
+ */
+export function loadConfig (home: string, overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  mkdirSync(home, { recursive: true, mode: 0o700 })
+  const path = join(home, CONFIG_FILENAME)
+  const config = defaultConfig()
+  if (existsSync(path)) {
+    let fromFile: unknown
+    try {
+      fromFile = JSON.parse(readFileSync(path, 'utf8'))
+    } catch (err) {
+      throw new InvalidInputError(`config file ${path} is not valid JSON: ${(err as Error).message}`)
+    }
+    Object.assign(config, fromFile)
+  } else {
+    writeFileSync(path, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 })
+  }
+  for (const [name, apply] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[name]
+    if (value != null && value !== '') apply(config, value)
+  }
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value !== undefined) (config as Record<string, unknown>)[key] = value
+  }
+  const firstError = Value.Errors(ConfigSchema, config).First()
+  if (firstError != null) {
+    throw new InvalidInputError(`invalid configuration ${firstError.path || '/'}: ${firstError.message} (from ${path}, CHIRAL_* variables or flags)`)
+  }
+  return config
+}

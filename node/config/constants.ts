@@ -1,0 +1,57 @@
+/**
+ * Every tunable number of the node lives here, so a reader finds one place per constant.
+ */
+
+/**
+ * 1 MiB chunks: a 1 GiB file is 1024 chunks (a 32 KiB manifest), large enough that per-request
+ * overhead stays under 1% at loopback speeds, small enough that a slow or dishonest seeder costs
+ * at most one MiB of rework and that payment receipts (later) stay far below 1% of data bytes.
+ * It is also a valid BitTorrent piece length, so other transports can reuse the chunk hashes.
+ */
+export const CHUNK_SIZE = 1024 * 1024
+
+export const DEFAULT_HOME_DIRNAME = '.chiral'
+export const CONFIG_FILENAME = 'config.json'
+export const API_TOKEN_FILENAME = 'api-token'
+export const API_ENDPOINT_FILENAME = 'api.json'
+export const DATABASE_DIRNAME = 'db'
+export const PEER_KEY_FILENAME = 'peer.key'
+
+export const DEFAULT_P2P_TCP_PORT = 30480
+export const DEFAULT_P2P_WS_PORT = 30481
+export const DEFAULT_HTTP_PORT = 30482
+export const DEFAULT_API_PORT = 30483
+export const LOOPBACK = '127.0.0.1'
+
+export const DHT_PROTOCOL = '/chiral/kad/1.0.0'
+export const TRANSFER_PROTOCOL = '/chiral/transfer/1.0.0'
+export const RECORD_NAMESPACE = 'chiral'
+export const RECORD_SIGNING_DOMAIN = 'chiral/file-record/v1'
+export const MANIFEST_DOMAIN = 'chiral/manifest/v1'
+
+/** A signed file record lives this long; it is republished at half its life. */
+export const DEFAULT_RECORD_TTL_SECONDS = 6 * 60 * 60
+export const MAX_RECORD_BYTES = 8 * 1024
+export const MAX_FILE_NAME_BYTES = 255
+export const MAX_RECORD_ADDRESSES = 16
+
+/** Largest file the node accepts from the network: 4 TiB keeps manifests under 128 MiB. */
+export const MAX_FILE_SIZE = 4 * 1024 ** 4
+
+export const MAX_TRANSFER_REQUEST_BYTES = 1024
+export const MAX_TRANSFER_HEADER_BYTES = 1024
+export const MAX_API_BODY_BYTES = 64 * 1024
+
+/** Scheduler tuning: concurrency per source grows additively and halves on failure (AIMD). */
+export const INITIAL_SOURCE_CONCURRENCY = 2
+export const MAX_SOURCE_CONCURRENCY = 16
+export const MAX_TOTAL_INFLIGHT_CHUNKS = 48
+export const CHUNK_REQUEST_TIMEOUT_MS = 30_000
+export const MAX_SOURCE_FAILURES = 5
+export const DISCOVERY_TIMEOUT_MS = 10_000
+export const MAX_DISCOVERY_ROUNDS = 3
+export const MAX_SEEDERS_PER_DOWNLOAD = 32
+
+export const PROGRESS_EVENT_INTERVAL_MS = 250
+export const SPEED_WINDOW_MS = 3_000
+export const FILE_CHECK_INTERVAL_MS = 1_000

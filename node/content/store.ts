@@ -1,0 +1,192 @@
+import { EventEmitter } from 'node:events'
+import { createReadStream, type ReadStream } from 'node:fs'
+import { open, stat } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { basename, resolve } from 'node:path'
+import { CHUNK_SIZE, FILE_CHECK_INTERVAL_MS } from '../config/constants.js'
+import type { Database, Table } from '../db/database.js'
+import { FileChangedError, FileMissingError, NotAFileError, NotSeedingError } from '../util/errors.js'
+import { contentIdFromDigest } from './cid.js'
+import { hashFile } from './hash-file.js'
+import { chunkCount, chunkHash, chunkLength, decodeManifest, encodeManifest, manifestRoot, type Manifest } from './manifest.js'
+
+export type SeedState = 'seeding' | 'stopped' | 'changed'
+
+/** A file seeded from where it lies, with what identifies its bytes on disk. */
+export interface SeedEntry {
+  cid: string
+  path: string
+  name: string
+  size: number
+  chunkSize: number
+  manifestRoot: string
+  pricePerMiB: string
+  state: SeedState
+  addedAt: number
+  fileIdentity: FileIdentity
+  bytesServed: number
+}
+
+interface FileIdentity { size: number, mtimeMs: number, ctimeMs: number, ino: number }
+
+export interface ContentStoreEvents {
+  changed: [entry: SeedEntry]
+}
+
+/**
+ * The files this node seeds. Files are never copied: a seeded file is served from its own path,
+ * and any change to it (size, mtime, ctime, inode) takes it out of service before a byte goes out.
+ */
+export class ContentStore extends EventEmitter<ContentStoreEvents> {
+  private readonly seeds: Table<SeedEntry>
+  private readonly manifests: Table<Uint8Array>
+  private readonly cache = new Map<string, { entry: SeedEntry, manifest: Manifest, checkedAt: number }>()
+
+  constructor (db: Database) {
+    super()
+    this.seeds = db.table<SeedEntry>('seeds')
+    this.manifests = db.table<Uint8Array>('manifests', 'view')
+  }
+
+  async add (path: string, pricePerMiB: bigint, onBytes?: (bytes: number, total: number) => void): Promise<SeedEntry> {
+    const absolute = resolve(path)
+    const before = await statRegularFile(absolute)
+    const digests = await hashFile(absolute, before.size, CHUNK_SIZE, bytes => onBytes?.(bytes, before.size))
+    const after = await statRegularFile(absolute)
+    if (!sameIdentity(before, after)) throw new FileChangedError(absolute, 'while it was being added')
+    const manifest: Manifest = { size: before.size, chunkSize: CHUNK_SIZE, chunkHashes: digests.chunkHashes }
+    return await this.seed(absolute, contentIdFromDigest(digests.digest).text, manifest, pricePerMiB, before)
+  }
+
+  /** Seeds a file whose manifest is already verified (a finished download). */
+  async seed (path: string, cid: string, manifest: Manifest, pricePerMiB: bigint, identity?: FileIdentity): Promise<SeedEntry> {
+    const existing = await this.seeds.get(cid)
+    const entry: SeedEntry = {
+      cid,
+      path,
+      name: basename(path),
+      size: manifest.size,
+      chunkSize: manifest.chunkSize,
+      manifestRoot: manifestRoot(manifest),
+      pricePerMiB: pricePerMiB.toString(),
+      state: 'seeding',
+      addedAt: Date.now(),
+      fileIdentity: identity ?? await statRegularFile(path),
+      bytesServed: existing?.bytesServed ?? 0
+    }
+    await this.manifests.put(cid, encodeManifest(manifest))
+    await this.seeds.put(cid, entry)
+    this.cache.delete(cid)
+    return entry
+  }
+
+  async list (): Promise<SeedEntry[]> {
+    return await this.seeds.values()
+  }
+
+  async get (cid: string): Promise<SeedEntry | undefined> {
+    return await this.seeds.get(cid)
+  }
+
+  async setState (cid: string, state: 'seeding' | 'stopped'): Promise<SeedEntry> {
+    const entry = await this.seeds.get(cid)
+    if (entry == null) throw new NotSeedingError(cid)
+    if (state === 'seeding') {
+      const current = await stat(entry.path).catch(() => undefined)
+      if (current == null || !sameIdentity(entry.fileIdentity, identityOf(current))) {
+        throw new FileChangedError(entry.path, 'or was removed since it was added')
+      }
+    }
+    const updated = { ...entry, state }
+    await this.seeds.put(cid, updated)
+    this.cache.delete(cid)
+    return updated
+  }
+
+  async remove (cid: string): Promise<void> {
+    await this.seeds.delete(cid)
+    await this.manifests.delete(cid)
+    this.cache.delete(cid)
+  }
+
+  async addBytesServed (cid: string, bytes: number): Promise<void> {
+    const entry = await this.seeds.get(cid)
+    if (entry == null) return
+    entry.bytesServed += bytes
+    await this.seeds.put(cid, entry)
+    const cached = this.cache.get(cid)
+    if (cached != null) cached.entry.bytesServed = entry.bytesServed
+  }
+
+  /** The manifest of a file that is being seeded and still unchanged on disk. */
+  async servable (cid: string): Promise<{ entry: SeedEntry, manifest: Manifest } | undefined> {
+    let cached = this.cache.get(cid)
+    if (cached == null) {
+      const entry = await this.seeds.get(cid)
+      const encoded = await this.manifests.get(cid)
+      if (entry == null || encoded == null) return undefined
+      cached = { entry, manifest: decodeManifest(encoded), checkedAt: 0 }
+      this.cache.set(cid, cached)
+    }
+    if (cached.entry.state !== 'seeding') return undefined
+    if (Date.now() - cached.checkedAt >= FILE_CHECK_INTERVAL_MS) {
+      const current = await stat(cached.entry.path).catch(() => undefined)
+      if (current == null || !sameIdentity(cached.entry.fileIdentity, identityOf(current))) {
+        await this.markChanged(cached.entry)
+        return undefined
+      }
+      cached.checkedAt = Date.now()
+    }
+    return cached
+  }
+
+  /** Reads chunk `index` and checks it against the manifest, so a changed file is never served. */
+  async readChunk (cid: string, index: number): Promise<Uint8Array | undefined> {
+    const servable = await this.servable(cid)
+    if (servable == null || index < 0 || index >= chunkCount(servable.manifest.size, servable.manifest.chunkSize)) return undefined
+    const length = chunkLength(servable.manifest, index)
+    const buffer = Buffer.allocUnsafe(length)
+    const handle = await open(servable.entry.path, 'r')
+    try {
+      const { bytesRead } = await handle.read(buffer, 0, length, index * servable.manifest.chunkSize)
+      if (bytesRead !== length || !createHash('sha256').update(buffer).digest().equals(chunkHash(servable.manifest, index))) {
+        await this.markChanged(servable.entry)
+        return undefined
+      }
+    } finally {
+      await handle.close()
+    }
+    return buffer
+  }
+
+  /** A stream of [start, end] (inclusive) of a seeded file, after checking the file is unchanged. */
+  async openRange (cid: string, start: number, end: number): Promise<ReadStream | undefined> {
+    const servable = await this.servable(cid)
+    if (servable == null) return undefined
+    return createReadStream(servable.entry.path, { start, end, highWaterMark: 1024 * 1024 })
+  }
+
+  private async markChanged (entry: SeedEntry): Promise<void> {
+    const updated: SeedEntry = { ...entry, state: 'changed' }
+    await this.seeds.put(entry.cid, updated)
+    this.cache.delete(entry.cid)
+    this.emit('changed', updated)
+  }
+}
+
+async function statRegularFile (path: string): Promise<FileIdentity> {
+  const info = await stat(path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new FileMissingError(path)
+    throw err
+  })
+  if (!info.isFile()) throw new NotAFileError(path)
+  return identityOf(info)
+}
+
+function identityOf (info: { size: number, mtimeMs: number, ctimeMs: number, ino: number }): FileIdentity {
+  return { size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino }
+}
+
+function sameIdentity (a: FileIdentity, b: FileIdentity): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino
+}

@@ -1,0 +1,206 @@
+import { rm, writeFile } from 'node:fs/promises'
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { PrivateKey } from '@libp2p/interface'
+import { API_ENDPOINT_FILENAME, API_TOKEN_FILENAME } from '../config/constants.js'
+import type { Config } from '../config/config.js'
+import { ContentStore, type SeedEntry } from '../content/store.js'
+import { Database } from '../db/database.js'
+import { Discovery } from '../p2p/discovery.js'
+import { createHost, type ChiralLibp2p } from '../p2p/host.js'
+import { loadOrCreatePeerKey } from '../p2p/identity.js'
+import type { FileRecord } from '../p2p/records.js'
+import { HttpSource } from '../protocols/http/source.js'
+import { HttpTransferServer } from '../protocols/http/server.js'
+import { NativeSource } from '../protocols/native/source.js'
+import { NativeTransferServer } from '../protocols/native/server.js'
+import { DownloadManager } from '../transfer/downloads.js'
+import { PeerStatsStore } from '../transfer/peer-stats.js'
+import { RateLimiter } from '../transfer/rate-limiter.js'
+import type { ChunkSource, ServedBytes, TransportServer } from '../transfer/source.js'
+import { parseWei } from '../util/units.js'
+import type { Logger } from '../util/log.js'
+
+/** The parts a ContentStore can be swapped for: tests inject a deliberately faulty one. */
+export interface NodeComponents {
+  createStore?: (db: Database) => ContentStore
+}
+
+/**
+ * One Chiral node: the parts composed and started in order, stopped in reverse. Each part
+ * gets only what it needs; transports and the scheduler never see each other.
+ */
+export class ChiralNode {
+  readonly uploadLimiter: RateLimiter
+  readonly downloadLimiter: RateLimiter
+  readonly db: Database
+  readonly store: ContentStore
+  readonly peerStats: PeerStatsStore
+  host!: ChiralLibp2p
+  discovery!: Discovery
+  downloads!: DownloadManager
+  transports: TransportServer[] = []
+  httpServer!: HttpTransferServer
+  readonly apiToken: string
+  private privateKey!: PrivateKey
+  readonly startedAt = Date.now()
+  readonly totals = { uploaded: 0, downloaded: 0 }
+
+  constructor (readonly home: string, readonly config: Config, readonly log: Logger, components: NodeComponents = {}) {
+    this.uploadLimiter = new RateLimiter(config.maxUploadRate)
+    this.downloadLimiter = new RateLimiter(config.maxDownloadRate)
+    this.db = new Database(home)
+    this.store = components.createStore?.(this.db) ?? new ContentStore(this.db)
+    this.peerStats = new PeerStatsStore(this.db)
+    this.apiToken = loadOrCreateToken(home)
+  }
+
+  async start (): Promise<void> {
+    await this.db.open()
+    await this.peerStats.load()
+    this.privateKey = await loadOrCreatePeerKey(this.home)
+    this.host = await createHost({
+      privateKey: this.privateKey,
+      listen: this.config.listen,
+      announce: this.config.announce,
+      bootstrap: this.config.bootstrap
+    })
+    const onServed = (served: ServedBytes): void => { this.onServed(served) }
+    this.httpServer = new HttpTransferServer({
+      host: this.config.httpHost,
+      port: this.config.httpPort,
+      store: this.store,
+      uploadLimiter: this.uploadLimiter,
+      onServed,
+      advertisedHosts: () => this.advertisedHosts(),
+      log: this.log
+    })
+    this.transports = [
+      new NativeTransferServer({ host: this.host, store: this.store, uploadLimiter: this.uploadLimiter, onServed, log: this.log }),
+      this.httpServer
+    ]
+    for (const transport of this.transports) await transport.start()
+    this.discovery = new Discovery({
+      host: this.host,
+      privateKey: this.privateKey,
+      recordTtlSeconds: this.config.recordTtlSeconds,
+      transports: () => this.transportEndpoints(),
+      log: this.log
+    })
+    this.downloads = new DownloadManager({
+      db: this.db,
+      store: this.store,
+      discovery: this.discovery,
+      downloadLimiter: this.downloadLimiter,
+      peerStats: this.peerStats,
+      sourcesFor: record => this.sourcesFor(record),
+      onCompleted: async (entry, manifest) => {
+        if (entry.outputPath == null) return
+        const seeded = await this.store.seed(entry.outputPath, entry.cid, manifest, parseWei(this.config.defaultPricePerMiB))
+        this.publishInBackground(seeded)
+      },
+      defaultDirectory: join(this.home, 'downloads'),
+      log: this.log
+    })
+    this.store.on('changed', entry => {
+      this.log.warn({ cid: entry.cid, path: entry.path }, 'seeded file changed on disk; no longer serving it')
+      void this.discovery.withdraw(entry)
+    })
+    await this.host.start()
+    for (const entry of await this.store.list()) {
+      if (entry.state === 'seeding') {
+        const servable = await this.store.servable(entry.cid)
+        if (servable != null) this.publishInBackground(entry)
+      }
+    }
+    this.discovery.startRepublishing(async () => (await this.store.list()).filter(entry => entry.state === 'seeding'))
+    await this.downloads.resumeAll()
+  }
+
+  async add (path: string, pricePerMiB: bigint | undefined, onBytes?: (bytes: number, total: number) => void): Promise<SeedEntry> {
+    const entry = await this.store.add(path, pricePerMiB ?? parseWei(this.config.defaultPricePerMiB), onBytes)
+    this.publishInBackground(entry)
+    return entry
+  }
+
+  async stopSeeding (cid: string): Promise<SeedEntry> {
+    const entry = await this.store.setState(cid, 'stopped')
+    await this.discovery.withdraw(entry)
+    return entry
+  }
+
+  async resumeSeeding (cid: string): Promise<SeedEntry> {
+    const entry = await this.store.setState(cid, 'seeding')
+    this.publishInBackground(entry)
+    return entry
+  }
+
+  setRateLimits (limits: { maxUploadRate?: number, maxDownloadRate?: number }): void {
+    if (limits.maxUploadRate != null) this.uploadLimiter.setRate(limits.maxUploadRate)
+    if (limits.maxDownloadRate != null) this.downloadLimiter.setRate(limits.maxDownloadRate)
+  }
+
+  async writeApiEndpoint (url: string): Promise<void> {
+    await writeFile(join(this.home, API_ENDPOINT_FILENAME), JSON.stringify({ url, pid: process.pid }) + '\n', { mode: 0o600 })
+  }
+
+  async stop (): Promise<void> {
+    await rm(join(this.home, API_ENDPOINT_FILENAME), { force: true })
+    this.discovery?.stop()
+    await this.downloads?.stop()
+    for (const transport of [...this.transports].reverse()) await transport.stop().catch(() => {})
+    await this.host?.stop()
+    await this.db.close()
+  }
+
+  private publishInBackground (entry: SeedEntry): void {
+    this.discovery.publish(entry).catch(err => { this.log.warn({ cid: entry.cid, err: String(err) }, 'publish failed') })
+  }
+
+  private onServed (served: ServedBytes): void {
+    this.totals.uploaded += served.bytes
+    this.peerStats.record(served.remote, { bytesUploaded: served.bytes })
+    void this.store.addBytesServed(served.cid, served.bytes)
+  }
+
+  private transportEndpoints (): FileRecord['transports'] {
+    return [
+      { name: 'native' as const, endpoint: '/chiral/transfer/1.0.0' },
+      ...this.httpServer.endpoints().slice(0, 4).map(endpoint => ({ name: 'http' as const, endpoint }))
+    ]
+  }
+
+  private advertisedHosts (): string[] {
+    if (this.config.httpHost !== '0.0.0.0' && this.config.httpHost !== '::') return [this.config.httpHost]
+    const hosts = new Set<string>()
+    for (const address of this.host.getMultiaddrs()) {
+      const { host, family } = address.toOptions()
+      if (family === 4) hosts.add(host)
+    }
+    return [...hosts]
+  }
+
+  private sourcesFor (record: FileRecord): ChunkSource[] {
+    const peer = peerIdFromString(record.peerId)
+    const sources: ChunkSource[] = []
+    for (const transport of record.transports) {
+      if (transport.name === 'native' && !sources.some(source => source.transport === 'native')) {
+        sources.push(new NativeSource(this.host, peer, record.cid))
+      }
+      if (transport.name === 'http' && !sources.some(source => source.transport === 'http')) {
+        sources.push(new HttpSource(record.peerId, transport.endpoint, record.cid))
+      }
+    }
+    return sources
+  }
+}
+
+function loadOrCreateToken (home: string): string {
+  const path = join(home, API_TOKEN_FILENAME)
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim()
+  const token = randomBytes(32).toString('hex')
+  writeFileSync(path, token + '\n', { mode: 0o600 })
+  return token
+}

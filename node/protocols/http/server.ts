@@ -1,0 +1,139 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Transform, type TransformCallback } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import parseRange from 'range-parser'
+import { encodeManifest } from '../../content/manifest.js'
+import type { ContentStore } from '../../content/store.js'
+import type { RateLimiter } from '../../transfer/rate-limiter.js'
+import type { ServedBytes, TransportServer } from '../../transfer/source.js'
+import { errorMessage } from '../../util/errors.js'
+import type { Logger } from '../../util/log.js'
+import { HTTP_FILES_PATH } from './paths.js'
+
+export interface HttpServerOptions {
+  host: string
+  port: number
+  store: ContentStore
+  uploadLimiter: RateLimiter
+  onServed: (served: ServedBytes) => void
+  /** Host names or IPs peers can reach this node at, for the endpoints in file records. */
+  advertisedHosts: () => string[]
+  log: Logger
+}
+
+const FILE_ROUTE = new RegExp(`^${HTTP_FILES_PATH}/([A-Za-z0-9]{1,128})(/manifest)?$`)
+
+/**
+ * Every node serves its seeded files over plain HTTP with Range support, so any HTTP client
+ * (curl, aria2, a browser) can fetch a free file, and other nodes can use HTTP as a transport.
+ */
+export class HttpTransferServer implements TransportServer {
+  readonly name = 'http' as const
+  private server?: Server
+
+  constructor (private readonly options: HttpServerOptions) {}
+
+  async start (): Promise<void> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch(err => {
+        this.options.log.debug({ err: errorMessage(err) }, 'http transfer failed')
+        if (!res.headersSent) sendJson(res, 500, { error: 'INTERNAL', message: 'internal error' })
+        else res.destroy()
+      })
+    })
+    server.keepAliveTimeout = 30_000
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(this.options.port, this.options.host, () => { server.off('error', reject); resolve() })
+    })
+    this.server = server
+  }
+
+  async stop (): Promise<void> {
+    const server = this.server
+    if (server == null) return
+    server.closeAllConnections()
+    await new Promise<void>(resolve => server.close(() => { resolve() }))
+  }
+
+  get port (): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? this.options.port
+  }
+
+  endpoints (): string[] {
+    return this.options.advertisedHosts().map(host => `http://${host.includes(':') ? `[${host}]` : host}:${this.port}`)
+  }
+
+  private async handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const match = FILE_ROUTE.exec(new URL(req.url ?? '/', 'http://localhost').pathname)
+    if (match == null) return sendJson(res, 404, { error: 'NOT_FOUND', message: `files are served under ${HTTP_FILES_PATH}/<cid>` })
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD')
+      return sendJson(res, 405, { error: 'METHOD_NOT_ALLOWED', message: 'use GET or HEAD' })
+    }
+    const cid = match[1] as string
+    const servable = await this.options.store.servable(cid)
+    if (servable == null) return sendJson(res, 404, { error: 'NOT_SEEDING', message: `not seeding ${cid}` })
+    if (match[2] != null) {
+      const manifest = encodeManifest(servable.manifest)
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': manifest.length })
+      res.end(req.method === 'HEAD' ? undefined : manifest)
+      return
+    }
+    const { size, name } = servable.entry
+    let start = 0
+    let end = size - 1
+    let status = 200
+    const headers: Record<string, string | number> = {
+      'Accept-Ranges': 'bytes',
+      'Content-Type': 'application/octet-stream',
+      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(name)}`,
+      ETag: `"${cid}"`
+    }
+    const rangeHeader = req.headers.range
+    if (rangeHeader != null) {
+      const ranges = parseRange(size, rangeHeader, { combine: true })
+      if (ranges === -1) {
+        res.writeHead(416, { 'Content-Range': `bytes */${size}`, 'Content-Type': 'application/json' })
+        res.end(JSON.stringify({ error: 'RANGE_NOT_SATISFIABLE', message: `file has ${size} bytes` }))
+        return
+      }
+      // Several disjoint ranges would need multipart/byteranges; serving the whole file is allowed.
+      if (ranges !== -2 && ranges.length === 1) {
+        const range = ranges[0] as { start: number, end: number }
+        start = range.start
+        end = range.end
+        status = 206
+        headers['Content-Range'] = `bytes ${start}-${end}/${size}`
+      }
+    }
+    headers['Content-Length'] = Math.max(0, end - start + 1)
+    if (req.method === 'HEAD' || size === 0) {
+      res.writeHead(status, headers)
+      res.end()
+      return
+    }
+    const stream = await this.options.store.openRange(cid, start, end)
+    if (stream == null) return sendJson(res, 404, { error: 'NOT_SEEDING', message: `not seeding ${cid}` })
+    res.writeHead(status, headers)
+    let sent = 0
+    const counter = new Transform({
+      transform: (piece: Buffer, _encoding, callback: TransformCallback) => {
+        sent += piece.length
+        if (this.options.uploadLimiter.rate === 0) return callback(null, piece)
+        this.options.uploadLimiter.take(piece.length).then(() => { callback(null, piece) }, callback)
+      }
+    })
+    try {
+      await pipeline(stream, counter, res)
+    } finally {
+      if (sent > 0) this.options.onServed({ cid, bytes: sent, transport: 'http', remote: req.socket.remoteAddress ?? 'unknown' })
+    }
+  }
+}
+
+function sendJson (res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' })
+  res.end(JSON.stringify(body))
+}

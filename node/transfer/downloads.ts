@@ -1,0 +1,378 @@
+import { EventEmitter } from 'node:events'
+import { createHash } from 'node:crypto'
+import { createReadStream, existsSync } from 'node:fs'
+import { mkdir, open, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises'
+import { basename, dirname, join, resolve } from 'node:path'
+import { MAX_DISCOVERY_ROUNDS, MAX_SEEDERS_PER_DOWNLOAD, PROGRESS_EVENT_INTERVAL_MS, SPEED_WINDOW_MS } from '../config/constants.js'
+import { parseContentId } from '../content/cid.js'
+import { chunkHash, chunkLength, decodeManifest, encodeManifest, manifestRoot, maxManifestBytes, type Manifest } from '../content/manifest.js'
+import type { ContentStore } from '../content/store.js'
+import type { Database, Table } from '../db/database.js'
+import type { Discovery } from '../p2p/discovery.js'
+import type { FileRecord } from '../p2p/records.js'
+import {
+  ChiralError, DiskFullError, DownloadFailedError, DownloadNotFoundError, InvalidInputError, NoSeedersError, errorMessage
+} from '../util/errors.js'
+import type { Logger } from '../util/log.js'
+import type { PeerStatsStore } from './peer-stats.js'
+import type { RateLimiter } from './rate-limiter.js'
+import { ChunkScheduler, type SourceStats } from './scheduler.js'
+import type { ChunkSource } from './source.js'
+
+export type DownloadState = 'discovering' | 'downloading' | 'verifying' | 'completed' | 'failed' | 'cancelled'
+
+export interface DownloadEntry {
+  cid: string
+  /** Where the user asked for it: a file path, or a directory to put the file in. */
+  requestedPath?: string
+  outputPath?: string
+  name?: string
+  size?: number
+  manifestRoot?: string
+  state: DownloadState
+  bytesDone: number
+  error?: { code: string, message: string }
+  startedAt: number
+  finishedAt?: number
+}
+
+export interface DownloadProgress extends DownloadEntry {
+  speed: number
+  etaSeconds: number | null
+  seeders: number
+  sources: SourceStats[]
+}
+
+export interface DownloadEvents {
+  progress: [progress: DownloadProgress]
+}
+
+export interface DownloadManagerOptions {
+  db: Database
+  store: ContentStore
+  discovery: Discovery
+  downloadLimiter: RateLimiter
+  peerStats: PeerStatsStore
+  /** Turns a verified record into the sources it advertises. */
+  sourcesFor: (record: FileRecord) => ChunkSource[]
+  /** Called once a finished file is in place, to start seeding it. */
+  onCompleted: (entry: DownloadEntry, manifest: Manifest) => Promise<void>
+  defaultDirectory: string
+  log: Logger
+}
+
+const PARTIAL_SUFFIX = '.chiral-part'
+
+interface ActiveDownload {
+  entry: DownloadEntry
+  controller: AbortController
+  scheduler?: ChunkScheduler
+  samples: Array<{ at: number, bytes: number }>
+  seeders: number
+  done: Promise<void>
+}
+
+/**
+ * Owns every download: finds seeders, fetches and checks the manifest, runs the scheduler into
+ * a partial file, records each verified chunk so a restart resumes without refetching, checks
+ * the whole file against its content id, then hands the file over to be seeded.
+ */
+export class DownloadManager extends EventEmitter<DownloadEvents> {
+  private readonly entries: Table<DownloadEntry>
+  private readonly manifests: Table<Uint8Array>
+  private readonly chunks: Table<number>
+  private readonly active = new Map<string, ActiveDownload>()
+  private progressTimer?: NodeJS.Timeout
+
+  constructor (private readonly options: DownloadManagerOptions) {
+    super()
+    this.entries = options.db.table<DownloadEntry>('downloads')
+    this.manifests = options.db.table<Uint8Array>('download-manifests', 'view')
+    this.chunks = options.db.table<number>('download-chunks')
+  }
+
+  /** Resumes downloads that were running when the node stopped. */
+  async resumeAll (): Promise<void> {
+    this.progressTimer = setInterval(() => { this.emitAllProgress() }, PROGRESS_EVENT_INTERVAL_MS)
+    this.progressTimer.unref()
+    for (const entry of await this.entries.values()) {
+      if (entry.state === 'discovering' || entry.state === 'downloading' || entry.state === 'verifying') {
+        this.options.log.info({ cid: entry.cid }, 'resuming download')
+        this.launch(entry)
+      }
+    }
+  }
+
+  async start (cidText: string, requestedPath?: string): Promise<DownloadEntry> {
+    const { text: cid } = parseContentId(cidText)
+    const running = this.active.get(cid)
+    if (running != null) return running.entry
+    if (requestedPath != null && requestedPath.trim() === '') throw new InvalidInputError('output path is empty')
+    const entry: DownloadEntry = {
+      cid,
+      requestedPath: requestedPath == null ? undefined : resolve(requestedPath),
+      state: 'discovering',
+      bytesDone: 0,
+      startedAt: Date.now()
+    }
+    await this.entries.put(cid, entry)
+    this.launch(entry)
+    return entry
+  }
+
+  async cancel (cidText: string): Promise<DownloadEntry> {
+    const { text: cid } = parseContentId(cidText)
+    const entry = this.active.get(cid)?.entry ?? await this.entries.get(cid)
+    if (entry == null) throw new DownloadNotFoundError(cid)
+    const running = this.active.get(cid)
+    if (running != null) {
+      running.controller.abort(new ChiralError('CANCELLED', 'download cancelled'))
+      await running.done.catch(() => {})
+    }
+    if (entry.state !== 'completed') {
+      entry.state = 'cancelled'
+      entry.finishedAt = Date.now()
+      if (entry.outputPath != null) await rm(entry.outputPath + PARTIAL_SUFFIX, { force: true })
+      await this.chunks.deleteWithPrefix(`${cid}:`)
+      await this.entries.put(cid, entry)
+    }
+    return entry
+  }
+
+  async list (): Promise<DownloadProgress[]> {
+    const stored = await this.entries.values()
+    return stored.map(entry => this.progressOf(this.active.get(entry.cid)?.entry ?? entry))
+  }
+
+  async get (cidText: string): Promise<DownloadProgress> {
+    const { text: cid } = parseContentId(cidText)
+    const entry = this.active.get(cid)?.entry ?? await this.entries.get(cid)
+    if (entry == null) throw new DownloadNotFoundError(cid)
+    return this.progressOf(entry)
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.progressTimer)
+    const running = [...this.active.values()]
+    for (const download of running) download.controller.abort(new ChiralError('SHUTDOWN', 'node is stopping'))
+    await Promise.all(running.map(async download => { await download.done.catch(() => {}) }))
+  }
+
+  private launch (entry: DownloadEntry): void {
+    const controller = new AbortController()
+    const download: ActiveDownload = { entry, controller, samples: [], seeders: 0, done: Promise.resolve() }
+    this.active.set(entry.cid, download)
+    download.done = this.run(download).then(
+      async () => {
+        entry.state = 'completed'
+        entry.finishedAt = Date.now()
+        delete entry.error
+        await this.entries.put(entry.cid, entry)
+      },
+      async (err: unknown) => {
+        if (controller.signal.reason instanceof ChiralError && controller.signal.reason.code === 'SHUTDOWN') return
+        if (controller.signal.reason instanceof ChiralError && controller.signal.reason.code === 'CANCELLED') return
+        entry.state = 'failed'
+        entry.finishedAt = Date.now()
+        entry.error = err instanceof ChiralError ? { code: err.code, message: err.message } : { code: 'DOWNLOAD_FAILED', message: errorMessage(err) }
+        this.options.log.warn({ cid: entry.cid, err: entry.error.message }, 'download failed')
+        await this.entries.put(entry.cid, entry)
+      }
+    ).finally(() => {
+      this.active.delete(entry.cid)
+      this.emit('progress', this.progressOf(entry))
+    })
+  }
+
+  private async run (download: ActiveDownload): Promise<void> {
+    const { entry, controller } = download
+    const { signal } = controller
+    let discoveryRounds = 0
+    const discover = async (): Promise<{ records: FileRecord[], peersAsked: number }> => {
+      discoveryRounds++
+      const { seeders, peersAsked } = await this.options.discovery.findSeeders(entry.cid, signal)
+      const matching = entry.manifestRoot == null ? seeders : seeders.filter(record => record.manifestRoot === entry.manifestRoot)
+      return { records: matching.slice(0, MAX_SEEDERS_PER_DOWNLOAD), peersAsked }
+    }
+    const first = await discover()
+    if (first.records.length === 0) throw new NoSeedersError(entry.cid, first.peersAsked)
+    const records = entry.manifestRoot == null ? largestAgreeingGroup(first.records) : first.records
+    download.seeders = records.length
+    const sample = records[0] as FileRecord
+    const manifest = await this.loadManifest(entry, records, signal)
+    if (entry.outputPath == null) {
+      entry.name = safeFileName(sample.name, entry.cid)
+      entry.outputPath = await this.chooseOutputPath(entry.requestedPath, entry.name)
+    }
+    entry.size = manifest.size
+    entry.manifestRoot = sample.manifestRoot
+    entry.state = 'downloading'
+    await this.entries.put(entry.cid, entry)
+
+    const outputPath = entry.outputPath
+    const partialPath = outputPath + PARTIAL_SUFFIX
+    await mkdir(dirname(outputPath), { recursive: true })
+    const handle = await open(partialPath, existsSync(partialPath) ? 'r+' : 'w+')
+    try {
+      const done = await this.verifiedChunks(entry.cid, manifest, handle)
+      entry.bytesDone = [...done].reduce((sum, index) => sum + chunkLength(manifest, index), 0)
+      await ensureSpace(outputPath, manifest.size - entry.bytesDone)
+      await handle.truncate(manifest.size)
+      const scheduler = new ChunkScheduler({
+        manifest,
+        sources: records.flatMap(record => this.options.sourcesFor(record)),
+        done,
+        downloadLimiter: this.options.downloadLimiter,
+        signal,
+        log: this.options.log,
+        store: async ({ index, bytes, source }) => {
+          await writeFully(handle, bytes, index * manifest.chunkSize, outputPath)
+          await this.chunks.put(`${entry.cid}:${index}`, 1)
+          entry.bytesDone += bytes.length
+          this.options.peerStats.record(source.peerId, { bytesDownloaded: bytes.length })
+        },
+        onDrop: (source, _reason, corrupt) => {
+          this.options.peerStats.record(source.peerId, corrupt ? { corruptChunks: 1 } : { failures: 1 })
+        },
+        findMoreSources: async () => {
+          if (discoveryRounds >= MAX_DISCOVERY_ROUNDS) return []
+          const again = await discover()
+          download.seeders = again.records.length
+          return again.records.flatMap(record => this.options.sourcesFor(record))
+        }
+      })
+      download.scheduler = scheduler
+      await scheduler.run()
+      entry.state = 'verifying'
+      await this.entries.put(entry.cid, entry)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    const digest = await sha256OfFile(partialPath, signal)
+    if (!digest.equals(parseContentId(entry.cid).digest)) {
+      await rm(partialPath, { force: true })
+      await this.chunks.deleteWithPrefix(`${entry.cid}:`)
+      throw new DownloadFailedError(`the assembled file does not match ${entry.cid}: seeders published a false manifest`)
+    }
+    await rename(partialPath, outputPath)
+    await this.chunks.deleteWithPrefix(`${entry.cid}:`)
+    await this.options.onCompleted(entry, manifest)
+  }
+
+  private async loadManifest (entry: DownloadEntry, records: FileRecord[], signal: AbortSignal): Promise<Manifest> {
+    const stored = await this.manifests.get(entry.cid)
+    if (stored != null) return decodeManifest(stored)
+    const reasons: string[] = []
+    for (const record of records) {
+      for (const source of this.options.sourcesFor(record)) {
+        try {
+          const bytes = await source.fetchManifest(maxManifestBytes(record.size, record.chunkSize), AbortSignal.any([signal, AbortSignal.timeout(15_000)]))
+          const manifest = decodeManifest(bytes)
+          if (manifestRoot(manifest) !== record.manifestRoot || manifest.size !== record.size) {
+            reasons.push(`${source.id}: manifest does not match its signed record`)
+            continue
+          }
+          await this.manifests.put(entry.cid, encodeManifest(manifest))
+          return manifest
+        } catch (err) {
+          signal.throwIfAborted()
+          reasons.push(`${source.id}: ${errorMessage(err)}`)
+        }
+      }
+    }
+    throw new DownloadFailedError(`no seeder delivered a valid manifest (${reasons.slice(0, 4).join('; ')})`)
+  }
+
+  /** Chunks recorded as verified, re-checked against the partial file so a torn write is refetched. */
+  private async verifiedChunks (cid: string, manifest: Manifest, handle: FileHandle): Promise<Set<number>> {
+    const done = new Set<number>()
+    const keys = await this.chunks.keysWithPrefix(`${cid}:`)
+    const buffer = Buffer.allocUnsafe(manifest.chunkSize)
+    for (const key of keys) {
+      const index = Number(key.slice(cid.length + 1))
+      const length = chunkLength(manifest, index)
+      const { bytesRead } = await handle.read(buffer, 0, length, index * manifest.chunkSize)
+      if (bytesRead === length && createHash('sha256').update(buffer.subarray(0, length)).digest().equals(chunkHash(manifest, index))) {
+        done.add(index)
+      } else {
+        await this.chunks.delete(key)
+      }
+    }
+    return done
+  }
+
+  private async chooseOutputPath (requested: string | undefined, name: string): Promise<string> {
+    if (requested == null) return join(this.options.defaultDirectory, name)
+    const info = await stat(requested).catch(() => undefined)
+    return info?.isDirectory() === true ? join(requested, name) : requested
+  }
+
+  private emitAllProgress (): void {
+    for (const download of this.active.values()) this.emit('progress', this.progressOf(download.entry))
+  }
+
+  private progressOf (entry: DownloadEntry): DownloadProgress {
+    const download = this.active.get(entry.cid)
+    let speed = 0
+    if (download != null) {
+      const now = performance.now()
+      download.samples.push({ at: now, bytes: entry.bytesDone })
+      while (download.samples.length > 2 && now - (download.samples[0] as { at: number }).at > SPEED_WINDOW_MS) download.samples.shift()
+      const oldest = download.samples[0] as { at: number, bytes: number }
+      if (now > oldest.at) speed = Math.round((entry.bytesDone - oldest.bytes) / ((now - oldest.at) / 1000))
+    }
+    const remaining = (entry.size ?? 0) - entry.bytesDone
+    return {
+      ...entry,
+      speed,
+      etaSeconds: speed > 0 && entry.size != null ? Math.ceil(remaining / speed) : null,
+      seeders: download?.seeders ?? 0,
+      sources: download?.scheduler?.sourceStats() ?? []
+    }
+  }
+}
+
+/** Seeders must agree on the manifest; the largest agreeing group is trusted first. */
+function largestAgreeingGroup (records: FileRecord[]): FileRecord[] {
+  const groups = new Map<string, FileRecord[]>()
+  for (const record of records) {
+    const key = `${record.manifestRoot}:${record.size}:${record.chunkSize}`
+    groups.set(key, [...(groups.get(key) ?? []), record])
+  }
+  return [...groups.values()].sort((a, b) => b.length - a.length)[0] ?? []
+}
+
+/** A name from the network never chooses a directory: only its last component, never dot-only. */
+function safeFileName (name: string, cid: string): string {
+  const cleaned = [...basename(name.replace(/\\/g, '/'))].filter(char => char.charCodeAt(0) >= 0x20).join('').trim()
+  return cleaned === '' || /^\.+$/.test(cleaned) ? cid : cleaned
+}
+
+async function ensureSpace (path: string, bytesNeeded: number): Promise<void> {
+  const info = await statfs(dirname(path)).catch(() => undefined)
+  if (info == null) return
+  const available = info.bavail * info.bsize
+  if (available < bytesNeeded) {
+    throw new DiskFullError(path, `needs ${bytesNeeded} more bytes, ${available} available`)
+  }
+}
+
+async function writeFully (handle: FileHandle, bytes: Uint8Array, position: number, path: string): Promise<void> {
+  let written = 0
+  try {
+    while (written < bytes.length) {
+      const result = await handle.write(bytes, written, bytes.length - written, position + written)
+      written += result.bytesWritten
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new DiskFullError(path, 'no space left on device')
+    throw err
+  }
+}
+
+async function sha256OfFile (path: string, signal: AbortSignal): Promise<Buffer> {
+  const hash = createHash('sha256')
+  for await (const piece of createReadStream(path, { highWaterMark: 4 * 1024 * 1024, signal })) hash.update(piece as Buffer)
+  return hash.digest()
+}

@@ -1,0 +1,266 @@
+import { createHash } from 'node:crypto'
+import {
+  CHUNK_REQUEST_TIMEOUT_MS, INITIAL_SOURCE_CONCURRENCY, MAX_SOURCE_CONCURRENCY, MAX_SOURCE_FAILURES,
+  MAX_TOTAL_INFLIGHT_CHUNKS
+} from '../config/constants.js'
+import { chunkCount, chunkHash, chunkLength, type Manifest } from '../content/manifest.js'
+import { DownloadFailedError, errorMessage } from '../util/errors.js'
+import type { Logger } from '../util/log.js'
+import type { RateLimiter } from './rate-limiter.js'
+import { SourceError, type ChunkSource } from './source.js'
+
+/** A chunk is requested from at most this many sources at once during the end game. */
+const MAX_ENDGAME_REQUESTERS = 2
+
+export interface SourceStats {
+  id: string
+  peerId: string
+  transport: ChunkSource['transport']
+  bytes: number
+  chunks: number
+  inflight: number
+  concurrency: number
+  dropped?: string
+}
+
+export interface VerifiedChunk {
+  index: number
+  bytes: Uint8Array
+  source: ChunkSource
+}
+
+export interface SchedulerOptions {
+  manifest: Manifest
+  sources: ChunkSource[]
+  /** Chunks already verified and stored (a resumed download). */
+  done: Set<number>
+  /** Stores a verified chunk; the scheduler does not count it done until this resolves. */
+  store: (chunk: VerifiedChunk) => Promise<void>
+  downloadLimiter: RateLimiter
+  signal: AbortSignal
+  /** Called when every source is gone and chunks remain; returns fresh sources, if any. */
+  findMoreSources?: () => Promise<ChunkSource[]>
+  onDrop?: (source: ChunkSource, reason: string, corrupt: boolean) => void
+  log: Logger
+}
+
+interface SourceState {
+  source: ChunkSource
+  inflight: Map<number, AbortController>
+  concurrency: number
+  failures: number
+  stats: SourceStats
+}
+
+/**
+ * Protocol-agnostic multi-source download: every source pulls chunks in parallel, each with its
+ * own pipeline depth that grows while requests succeed and halves when they fail (AIMD); when
+ * nothing is left to hand out, idle sources duplicate the slowest in-flight chunks (end game).
+ * Every chunk is verified against the manifest; a seeder that sends one bad byte is dropped with
+ * all of its sources.
+ */
+export class ChunkScheduler {
+  private readonly total: number
+  private readonly states = new Map<string, SourceState>()
+  private readonly requesters = new Map<number, Set<string>>()
+  private readonly dropReasons: string[] = []
+  private readonly corruptPeers = new Set<string>()
+  private nextCandidate = 0
+  private totalInflight = 0
+  private finish?: { resolve: () => void, reject: (err: Error) => void }
+  private refilling = false
+  private settled = false
+
+  constructor (private readonly options: SchedulerOptions) {
+    this.total = chunkCount(options.manifest.size, options.manifest.chunkSize)
+    for (const source of options.sources) this.addSource(source)
+  }
+
+  get doneCount (): number {
+    return this.options.done.size
+  }
+
+  sourceStats (): SourceStats[] {
+    return [...this.states.values()].map(state => ({ ...state.stats, inflight: state.inflight.size, concurrency: state.concurrency }))
+  }
+
+  async run (): Promise<void> {
+    if (this.doneCount === this.total) return
+    const finished = new Promise<void>((resolve, reject) => { this.finish = { resolve, reject } })
+    const onAbort = (): void => { this.fail(this.options.signal.reason instanceof Error ? this.options.signal.reason : new Error('download aborted')) }
+    this.options.signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      this.pump()
+      await finished
+    } finally {
+      this.options.signal.removeEventListener('abort', onAbort)
+      for (const state of this.states.values()) for (const controller of state.inflight.values()) controller.abort()
+    }
+  }
+
+  private addSource (source: ChunkSource): void {
+    if (this.states.has(source.id)) return
+    this.states.set(source.id, {
+      source,
+      inflight: new Map(),
+      concurrency: INITIAL_SOURCE_CONCURRENCY,
+      failures: 0,
+      stats: { id: source.id, peerId: source.peerId, transport: source.transport, bytes: 0, chunks: 0, inflight: 0, concurrency: INITIAL_SOURCE_CONCURRENCY }
+    })
+  }
+
+  private activeStates (): SourceState[] {
+    return [...this.states.values()].filter(state => state.stats.dropped == null)
+  }
+
+  private pump (): void {
+    if (this.settled) return
+    if (this.doneCount === this.total) {
+      this.settled = true
+      this.finish?.resolve()
+      return
+    }
+    const active = this.activeStates()
+    if (active.length === 0) {
+      if (this.totalInflight === 0) void this.refillSources()
+      return
+    }
+    let progressed = true
+    while (progressed && this.totalInflight < MAX_TOTAL_INFLIGHT_CHUNKS) {
+      progressed = false
+      for (const state of active) {
+        if (state.stats.dropped != null || state.inflight.size >= state.concurrency) continue
+        if (this.totalInflight >= MAX_TOTAL_INFLIGHT_CHUNKS) break
+        const index = this.pick(state)
+        if (index == null) continue
+        this.request(state, index)
+        progressed = true
+      }
+    }
+  }
+
+  /** The lowest chunk nobody fetches yet; failing that, an in-flight chunk this source could race. */
+  private pick (state: SourceState): number | undefined {
+    while (this.nextCandidate < this.total && this.options.done.has(this.nextCandidate)) this.nextCandidate++
+    for (let index = this.nextCandidate; index < this.total; index++) {
+      if (!this.options.done.has(index) && (this.requesters.get(index)?.size ?? 0) === 0) return index
+    }
+    let best: number | undefined
+    let bestCount = MAX_ENDGAME_REQUESTERS
+    for (const [index, who] of this.requesters) {
+      if (who.size > 0 && who.size < bestCount && !who.has(state.source.id) && !this.options.done.has(index)) {
+        best = index
+        bestCount = who.size
+      }
+    }
+    return best
+  }
+
+  private request (state: SourceState, index: number): void {
+    const controller = new AbortController()
+    state.inflight.set(index, controller)
+    this.totalInflight++
+    let who = this.requesters.get(index)
+    if (who == null) this.requesters.set(index, who = new Set())
+    who.add(state.source.id)
+    this.fetchAndVerify(state, index, controller).then(
+      () => { this.release(state, index) },
+      (err: unknown) => {
+        this.release(state, index)
+        if (!controller.signal.aborted || this.options.signal.aborted) this.onFailure(state, index, err)
+      }
+    ).finally(() => { this.pump() })
+  }
+
+  private release (state: SourceState, index: number): void {
+    state.inflight.delete(index)
+    this.totalInflight--
+    const who = this.requesters.get(index)
+    who?.delete(state.source.id)
+    if (who?.size === 0) this.requesters.delete(index)
+  }
+
+  private async fetchAndVerify (state: SourceState, index: number, controller: AbortController): Promise<void> {
+    const { manifest, downloadLimiter, signal } = this.options
+    const length = chunkLength(manifest, index)
+    const requestSignal = AbortSignal.any([controller.signal, signal, AbortSignal.timeout(CHUNK_REQUEST_TIMEOUT_MS)])
+    await downloadLimiter.take(length, requestSignal)
+    const bytes = await state.source.fetchChunk(index, index * manifest.chunkSize, length, requestSignal)
+    if (this.options.done.has(index)) return
+    if (!createHash('sha256').update(bytes).digest().equals(chunkHash(manifest, index))) {
+      this.dropPeer(state.source.peerId, `sent a corrupt chunk ${index}`)
+      return
+    }
+    for (const [id, other] of this.states) {
+      if (id !== state.source.id) other.inflight.get(index)?.abort()
+    }
+    await this.options.store({ index, bytes, source: state.source })
+    this.options.done.add(index)
+    state.stats.bytes += bytes.length
+    state.stats.chunks++
+    state.failures = 0
+    state.concurrency = Math.min(MAX_SOURCE_CONCURRENCY, state.concurrency + 1)
+  }
+
+  private onFailure (state: SourceState, index: number, err: unknown): void {
+    if (this.settled) return
+    if (isStorageError(err)) {
+      this.fail(err as Error)
+      return
+    }
+    state.failures++
+    state.concurrency = Math.max(1, Math.floor(state.concurrency / 2))
+    const fatal = err instanceof SourceError && err.fatal
+    this.options.log.debug({ source: state.source.id, index, err: errorMessage(err) }, 'chunk request failed')
+    if (fatal || state.failures >= MAX_SOURCE_FAILURES) this.dropSource(state, errorMessage(err))
+  }
+
+  private dropPeer (peerId: string, reason: string): void {
+    this.corruptPeers.add(peerId)
+    for (const state of this.states.values()) {
+      if (state.source.peerId === peerId) this.dropSource(state, reason)
+    }
+  }
+
+  private dropSource (state: SourceState, reason: string): void {
+    if (state.stats.dropped != null) return
+    state.stats.dropped = reason
+    this.dropReasons.push(`${state.source.id}: ${reason}`)
+    this.options.log.warn({ source: state.source.id, reason }, 'source dropped')
+    this.options.onDrop?.(state.source, reason, this.corruptPeers.has(state.source.peerId))
+    for (const controller of state.inflight.values()) controller.abort()
+  }
+
+  private async refillSources (): Promise<void> {
+    if (this.refilling || this.settled) return
+    this.refilling = true
+    try {
+      const fresh = await this.options.findMoreSources?.() ?? []
+      for (const source of fresh) {
+        const previous = this.states.get(source.id)
+        if (this.corruptPeers.has(source.peerId) || (previous != null && previous.stats.dropped == null)) continue
+        this.states.delete(source.id)
+        this.addSource(source)
+      }
+      if (this.activeStates().length === 0) {
+        this.fail(new DownloadFailedError(`every seeder failed (${this.dropReasons.slice(-4).join('; ') || 'none found'})`))
+      }
+    } catch (err) {
+      this.fail(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      this.refilling = false
+      this.pump()
+    }
+  }
+
+  private fail (err: Error): void {
+    if (this.settled) return
+    this.settled = true
+    this.finish?.reject(err)
+  }
+}
+
+function isStorageError (err: unknown): boolean {
+  const code = (err as { code?: string })?.code
+  return code === 'ENOSPC' || code === 'DISK_FULL' || code === 'EROFS' || code === 'EACCES' || code === 'EDQUOT'
+}
