@@ -24,6 +24,9 @@ export const ConfigSchema = Type.Object({
   maxDownloadRate: Type.Integer({ minimum: 0, description: 'bytes per second, 0 = unlimited' }),
   defaultPricePerMiB: Type.String({ pattern: '^[0-9]{1,78}$', description: 'wei per MiB for newly added files' }),
   recordTtlSeconds: Type.Integer({ minimum: 10 }),
+  downloadTransports: Type.Array(Type.Union([Type.Literal('native'), Type.Literal('http')]), {
+    minItems: 1, uniqueItems: true, description: 'transports this node downloads over'
+  }),
   logLevel: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map(level => Type.Literal(level)))
 }, { additionalProperties: false })
 
@@ -42,6 +45,7 @@ export function defaultConfig (): Config {
     maxDownloadRate: 0,
     defaultPricePerMiB: '0',
     recordTtlSeconds: DEFAULT_RECORD_TTL_SECONDS,
+    downloadTransports: ['native', 'http'],
     logLevel: 'info'
   }
 }
@@ -63,6 +67,7 @@ const ENV_OVERRIDES: Record<string, (config: Config, value: string) => void> = {
   CHIRAL_MAX_DOWNLOAD_RATE: (c, v) => { c.maxDownloadRate = parseByteRate(v) },
   CHIRAL_DEFAULT_PRICE_PER_MIB: (c, v) => { c.defaultPricePerMiB = v },
   CHIRAL_RECORD_TTL_SECONDS: (c, v) => { c.recordTtlSeconds = Number(v) },
+  CHIRAL_DOWNLOAD_TRANSPORTS: (c, v) => { c.downloadTransports = splitList(v) as Config['downloadTransports'] },
   CHIRAL_LOG_LEVEL: (c, v) => { c.logLevel = v as Config['logLevel'] }
 }
 

@@ -55,3 +55,5 @@ export const MAX_SEEDERS_PER_DOWNLOAD = 32
 export const PROGRESS_EVENT_INTERVAL_MS = 250
 export const SPEED_WINDOW_MS = 3_000
 export const FILE_CHECK_INTERVAL_MS = 1_000
+/** Transfer statistics are batched in memory and written this often. */
+export const STATS_FLUSH_INTERVAL_MS = 2_000

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events'
 import { createReadStream, type ReadStream } from 'node:fs'
-import { open, stat } from 'node:fs/promises'
+import { open, stat, type FileHandle } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { basename, resolve } from 'node:path'
-import { CHUNK_SIZE, FILE_CHECK_INTERVAL_MS } from '../config/constants.js'
+import { CHUNK_SIZE, FILE_CHECK_INTERVAL_MS, STATS_FLUSH_INTERVAL_MS } from '../config/constants.js'
 import type { Database, Table } from '../db/database.js'
 import { FileChangedError, FileMissingError, NotAFileError, NotSeedingError } from '../util/errors.js'
 import { contentIdFromDigest } from './cid.js'
@@ -41,6 +41,9 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
   private readonly seeds: Table<SeedEntry>
   private readonly manifests: Table<Uint8Array>
   private readonly cache = new Map<string, { entry: SeedEntry, manifest: Manifest, checkedAt: number }>()
+  private readonly handles = new Map<string, Promise<FileHandle>>()
+  private readonly unflushedServed = new Map<string, number>()
+  private flushTimer?: NodeJS.Timeout
 
   constructor (db: Database) {
     super()
@@ -77,15 +80,17 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
     await this.manifests.put(cid, encodeManifest(manifest))
     await this.seeds.put(cid, entry)
     this.cache.delete(cid)
+    await this.closeHandle(cid)
     return entry
   }
 
   async list (): Promise<SeedEntry[]> {
-    return await this.seeds.values()
+    return (await this.seeds.values()).map(entry => this.withUnflushed(entry))
   }
 
   async get (cid: string): Promise<SeedEntry | undefined> {
-    return await this.seeds.get(cid)
+    const entry = await this.seeds.get(cid)
+    return entry == null ? undefined : this.withUnflushed(entry)
   }
 
   async setState (cid: string, state: 'seeding' | 'stopped'): Promise<SeedEntry> {
@@ -100,22 +105,64 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
     const updated = { ...entry, state }
     await this.seeds.put(cid, updated)
     this.cache.delete(cid)
-    return updated
+    await this.closeHandle(cid)
+    return this.withUnflushed(updated)
   }
 
   async remove (cid: string): Promise<void> {
+    await this.closeHandle(cid)
     await this.seeds.delete(cid)
     await this.manifests.delete(cid)
     this.cache.delete(cid)
   }
 
-  async addBytesServed (cid: string, bytes: number): Promise<void> {
-    const entry = await this.seeds.get(cid)
-    if (entry == null) return
-    entry.bytesServed += bytes
-    await this.seeds.put(cid, entry)
-    const cached = this.cache.get(cid)
-    if (cached != null) cached.entry.bytesServed = entry.bytesServed
+  /** Counted in memory and written every few seconds: a statistic, not worth a write per chunk. */
+  addBytesServed (cid: string, bytes: number): void {
+    this.unflushedServed.set(cid, (this.unflushedServed.get(cid) ?? 0) + bytes)
+    this.flushTimer ??= setTimeout(() => { void this.flushServed() }, STATS_FLUSH_INTERVAL_MS)
+  }
+
+  async close (): Promise<void> {
+    await this.flushServed()
+    for (const handle of this.handles.values()) await (await handle).close().catch(() => {})
+    this.handles.clear()
+  }
+
+  private async flushServed (): Promise<void> {
+    clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    const pending = [...this.unflushedServed]
+    this.unflushedServed.clear()
+    for (const [cid, bytes] of pending) {
+      const entry = await this.seeds.get(cid)
+      if (entry == null) continue
+      entry.bytesServed += bytes
+      await this.seeds.put(cid, entry)
+      const cached = this.cache.get(cid)
+      if (cached != null) cached.entry.bytesServed = entry.bytesServed
+    }
+  }
+
+  private withUnflushed (entry: SeedEntry): SeedEntry {
+    const pending = this.unflushedServed.get(entry.cid) ?? 0
+    return pending === 0 ? entry : { ...entry, bytesServed: entry.bytesServed + pending }
+  }
+
+  /** One open handle per seeded file; positional reads on it are safe in parallel. */
+  private async handleFor (cid: string, path: string): Promise<FileHandle> {
+    let handle = this.handles.get(cid)
+    if (handle == null) {
+      handle = open(path, 'r')
+      this.handles.set(cid, handle)
+      handle.catch(() => { this.handles.delete(cid) })
+    }
+    return await handle
+  }
+
+  private async closeHandle (cid: string): Promise<void> {
+    const handle = this.handles.get(cid)
+    this.handles.delete(cid)
+    if (handle != null) await (await handle.catch(() => undefined))?.close().catch(() => {})
   }
 
   /** The manifest of a file that is being seeded and still unchanged on disk. */
@@ -146,15 +193,11 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
     if (servable == null || index < 0 || index >= chunkCount(servable.manifest.size, servable.manifest.chunkSize)) return undefined
     const length = chunkLength(servable.manifest, index)
     const buffer = Buffer.allocUnsafe(length)
-    const handle = await open(servable.entry.path, 'r')
-    try {
-      const { bytesRead } = await handle.read(buffer, 0, length, index * servable.manifest.chunkSize)
-      if (bytesRead !== length || !createHash('sha256').update(buffer).digest().equals(chunkHash(servable.manifest, index))) {
-        await this.markChanged(servable.entry)
-        return undefined
-      }
-    } finally {
-      await handle.close()
+    const handle = await this.handleFor(cid, servable.entry.path)
+    const { bytesRead } = await handle.read(buffer, 0, length, index * servable.manifest.chunkSize)
+    if (bytesRead !== length || !createHash('sha256').update(buffer).digest().equals(chunkHash(servable.manifest, index))) {
+      await this.markChanged(servable.entry)
+      return undefined
     }
     return buffer
   }
@@ -167,6 +210,7 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
   }
 
   private async markChanged (entry: SeedEntry): Promise<void> {
+    await this.closeHandle(entry.cid)
     const updated: SeedEntry = { ...entry, state: 'changed' }
     await this.seeds.put(entry.cid, updated)
     this.cache.delete(entry.cid)

@@ -152,6 +152,8 @@ export class ChiralNode {
     await this.downloads?.stop()
     for (const transport of [...this.transports].reverse()) await transport.stop().catch(() => {})
     await this.host?.stop()
+    await this.store.close()
+    await this.peerStats.flush()
     await this.db.close()
   }
 
@@ -162,7 +164,7 @@ export class ChiralNode {
   private onServed (served: ServedBytes): void {
     this.totals.uploaded += served.bytes
     this.peerStats.record(served.remote, { bytesUploaded: served.bytes })
-    void this.store.addBytesServed(served.cid, served.bytes)
+    this.store.addBytesServed(served.cid, served.bytes)
   }
 
   private transportEndpoints (): FileRecord['transports'] {
@@ -186,6 +188,7 @@ export class ChiralNode {
     const peer = peerIdFromString(record.peerId)
     const sources: ChunkSource[] = []
     for (const transport of record.transports) {
+      if (!this.config.downloadTransports.includes(transport.name)) continue
       if (transport.name === 'native' && !sources.some(source => source.transport === 'native')) {
         sources.push(new NativeSource(this.host, peer, record.cid))
       }

@@ -1,3 +1,4 @@
+import { STATS_FLUSH_INTERVAL_MS } from '../config/constants.js'
 import type { Database, Table } from '../db/database.js'
 
 export interface PeerStats {
@@ -9,10 +10,12 @@ export interface PeerStats {
   lastSeen: number
 }
 
-/** What each peer sent us and got from us, kept across restarts. */
+/** What each peer sent us and got from us, kept across restarts (batched every few seconds). */
 export class PeerStatsStore {
   private readonly table: Table<PeerStats>
   private readonly cache = new Map<string, PeerStats>()
+  private readonly dirty = new Set<string>()
+  private flushTimer?: NodeJS.Timeout
 
   constructor (db: Database) {
     this.table = db.table<PeerStats>('peer-stats')
@@ -30,7 +33,19 @@ export class PeerStatsStore {
     stats.failures += change.failures ?? 0
     stats.lastSeen = Date.now()
     this.cache.set(peer, stats)
-    void this.table.put(peer, { ...stats })
+    this.dirty.add(peer)
+    this.flushTimer ??= setTimeout(() => { void this.flush() }, STATS_FLUSH_INTERVAL_MS)
+  }
+
+  async flush (): Promise<void> {
+    clearTimeout(this.flushTimer)
+    this.flushTimer = undefined
+    const peers = [...this.dirty]
+    this.dirty.clear()
+    for (const peer of peers) {
+      const stats = this.cache.get(peer)
+      if (stats != null) await this.table.put(peer, { ...stats })
+    }
   }
 
   get (peer: string): PeerStats | undefined {

@@ -65,6 +65,8 @@ export class ChunkScheduler {
   private readonly requesters = new Map<number, Set<string>>()
   private readonly dropReasons: string[] = []
   private readonly corruptPeers = new Set<string>()
+  /** Chunks verified and being written: a racing duplicate from the end game is discarded. */
+  private readonly storing = new Set<number>()
   private nextCandidate = 0
   private totalInflight = 0
   private finish?: { resolve: () => void, reject: (err: Error) => void }
@@ -143,12 +145,12 @@ export class ChunkScheduler {
   private pick (state: SourceState): number | undefined {
     while (this.nextCandidate < this.total && this.options.done.has(this.nextCandidate)) this.nextCandidate++
     for (let index = this.nextCandidate; index < this.total; index++) {
-      if (!this.options.done.has(index) && (this.requesters.get(index)?.size ?? 0) === 0) return index
+      if (!this.options.done.has(index) && !this.storing.has(index) && (this.requesters.get(index)?.size ?? 0) === 0) return index
     }
     let best: number | undefined
     let bestCount = MAX_ENDGAME_REQUESTERS
     for (const [index, who] of this.requesters) {
-      if (who.size > 0 && who.size < bestCount && !who.has(state.source.id) && !this.options.done.has(index)) {
+      if (who.size > 0 && who.size < bestCount && !who.has(state.source.id) && !this.options.done.has(index) && !this.storing.has(index)) {
         best = index
         bestCount = who.size
       }
@@ -186,7 +188,7 @@ export class ChunkScheduler {
     const requestSignal = AbortSignal.any([controller.signal, signal, AbortSignal.timeout(CHUNK_REQUEST_TIMEOUT_MS)])
     await downloadLimiter.take(length, requestSignal)
     const bytes = await state.source.fetchChunk(index, index * manifest.chunkSize, length, requestSignal)
-    if (this.options.done.has(index)) return
+    if (this.options.done.has(index) || this.storing.has(index)) return
     if (!createHash('sha256').update(bytes).digest().equals(chunkHash(manifest, index))) {
       this.dropPeer(state.source.peerId, `sent a corrupt chunk ${index}`)
       return
@@ -194,7 +196,12 @@ export class ChunkScheduler {
     for (const [id, other] of this.states) {
       if (id !== state.source.id) other.inflight.get(index)?.abort()
     }
-    await this.options.store({ index, bytes, source: state.source })
+    this.storing.add(index)
+    try {
+      await this.options.store({ index, bytes, source: state.source })
+    } finally {
+      this.storing.delete(index)
+    }
     this.options.done.add(index)
     state.stats.bytes += bytes.length
     state.stats.chunks++
