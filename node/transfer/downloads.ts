@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events'
 import { createHash } from 'node:crypto'
-import { createReadStream, existsSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { mkdir, open, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { MAX_DISCOVERY_ROUNDS, MAX_SEEDERS_PER_DOWNLOAD, PROGRESS_EVENT_INTERVAL_MS, SPEED_WINDOW_MS } from '../config/constants.js'
@@ -17,6 +17,7 @@ import type { Logger } from '../util/log.js'
 import type { PeerStatsStore } from './peer-stats.js'
 import type { RateLimiter } from './rate-limiter.js'
 import { ChunkScheduler, type SourceStats } from './scheduler.js'
+import { SequentialHasher } from './sequential-hasher.js'
 import type { ChunkSource } from './source.js'
 
 export type DownloadState = 'discovering' | 'downloading' | 'verifying' | 'completed' | 'failed' | 'cancelled'
@@ -213,11 +214,15 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     const partialPath = outputPath + PARTIAL_SUFFIX
     await mkdir(dirname(outputPath), { recursive: true })
     const handle = await open(partialPath, existsSync(partialPath) ? 'r+' : 'w+')
+    let digest: Buffer
     try {
       const done = await this.verifiedChunks(entry.cid, manifest, handle)
       entry.bytesDone = [...done].reduce((sum, index) => sum + chunkLength(manifest, index), 0)
       await ensureSpace(outputPath, manifest.size - entry.bytesDone)
       await handle.truncate(manifest.size)
+      const written = new Set(done)
+      const hasher = new SequentialHasher(handle, manifest, written)
+      hasher.advance()
       const scheduler = new ChunkScheduler({
         manifest,
         sources: records.flatMap(record => this.options.sourcesFor(record)),
@@ -228,6 +233,8 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
         store: async ({ index, bytes, source }) => {
           await writeFully(handle, bytes, index * manifest.chunkSize, outputPath)
           await this.chunks.put(`${entry.cid}:${index}`, 1)
+          written.add(index)
+          hasher.advance()
           entry.bytesDone += bytes.length
           this.options.peerStats.record(source.peerId, { bytesDownloaded: bytes.length })
         },
@@ -245,11 +252,11 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       await scheduler.run()
       entry.state = 'verifying'
       await this.entries.put(entry.cid, entry)
+      digest = await hasher.digest()
       await handle.sync()
     } finally {
       await handle.close()
     }
-    const digest = await sha256OfFile(partialPath, signal)
     if (!digest.equals(parseContentId(entry.cid).digest)) {
       await rm(partialPath, { force: true })
       await this.chunks.deleteWithPrefix(`${entry.cid}:`)
@@ -369,10 +376,4 @@ async function writeFully (handle: FileHandle, bytes: Uint8Array, position: numb
     if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new DiskFullError(path, 'no space left on device')
     throw err
   }
-}
-
-async function sha256OfFile (path: string, signal: AbortSignal): Promise<Buffer> {
-  const hash = createHash('sha256')
-  for await (const piece of createReadStream(path, { highWaterMark: 4 * 1024 * 1024, signal })) hash.update(piece as Buffer)
-  return hash.digest()
 }
