@@ -26,7 +26,8 @@ type ApiEvent = { type: 'download', data: unknown } | { type: 'add', data: { pat
  * node's token, JSON errors with stable codes, and live events over Server-Sent Events.
  */
 export async function createApiServer (node: ChiralNode): Promise<FastifyInstance> {
-  const app = Fastify({ bodyLimit: MAX_API_BODY_BYTES, logger: false })
+  // Reject rather than silently strip unknown fields or coerce types: bad input gets a 400.
+  const app = Fastify({ bodyLimit: MAX_API_BODY_BYTES, logger: false, ajv: { customOptions: { removeAdditional: false, coerceTypes: false } } })
   const events = new EventEmitter<{ event: [ApiEvent] }>()
   events.setMaxListeners(0)
   node.downloads.on('progress', progress => { events.emit('event', { type: 'download', data: progress }) })

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events'
-import { createReadStream, type ReadStream } from 'node:fs'
+import { createReadStream } from 'node:fs'
+import type { Readable } from 'node:stream'
 import { open, stat, type FileHandle } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { basename, resolve } from 'node:path'
@@ -131,15 +132,18 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
   private async flushServed (): Promise<void> {
     clearTimeout(this.flushTimer)
     this.flushTimer = undefined
-    const pending = [...this.unflushedServed]
-    this.unflushedServed.clear()
-    for (const [cid, bytes] of pending) {
+    for (const [cid, bytes] of [...this.unflushedServed]) {
       const entry = await this.seeds.get(cid)
-      if (entry == null) continue
-      entry.bytesServed += bytes
-      await this.seeds.put(cid, entry)
-      const cached = this.cache.get(cid)
-      if (cached != null) cached.entry.bytesServed = entry.bytesServed
+      if (entry != null) {
+        entry.bytesServed += bytes
+        await this.seeds.put(cid, entry)
+        const cached = this.cache.get(cid)
+        if (cached != null) cached.entry.bytesServed = entry.bytesServed
+      }
+      // Subtract only now, so readers never see the bytes in neither place.
+      const left = (this.unflushedServed.get(cid) ?? 0) - bytes
+      if (left > 0) this.unflushedServed.set(cid, left)
+      else this.unflushedServed.delete(cid)
     }
   }
 
@@ -166,7 +170,7 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
   }
 
   /** The manifest of a file that is being seeded and still unchanged on disk. */
-  async servable (cid: string): Promise<{ entry: SeedEntry, manifest: Manifest } | undefined> {
+  async servable (cid: string, options: { recheckFile?: boolean } = {}): Promise<{ entry: SeedEntry, manifest: Manifest } | undefined> {
     let cached = this.cache.get(cid)
     if (cached == null) {
       const entry = await this.seeds.get(cid)
@@ -176,7 +180,7 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
       this.cache.set(cid, cached)
     }
     if (cached.entry.state !== 'seeding') return undefined
-    if (Date.now() - cached.checkedAt >= FILE_CHECK_INTERVAL_MS) {
+    if (options.recheckFile === true || Date.now() - cached.checkedAt >= FILE_CHECK_INTERVAL_MS) {
       const current = await stat(cached.entry.path).catch(() => undefined)
       if (current == null || !sameIdentity(cached.entry.fileIdentity, identityOf(current))) {
         await this.markChanged(cached.entry)
@@ -202,9 +206,12 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
     return buffer
   }
 
-  /** A stream of [start, end] (inclusive) of a seeded file, after checking the file is unchanged. */
-  async openRange (cid: string, start: number, end: number): Promise<ReadStream | undefined> {
-    const servable = await this.servable(cid)
+  /**
+   * A stream of [start, end] (inclusive) of a seeded file. Ranges are not re-hashed like native
+   * chunks, so the file's identity is checked on every request rather than once a second.
+   */
+  async openRange (cid: string, start: number, end: number): Promise<Readable | undefined> {
+    const servable = await this.servable(cid, { recheckFile: true })
     if (servable == null) return undefined
     return createReadStream(servable.entry.path, { start, end, highWaterMark: 1024 * 1024 })
   }

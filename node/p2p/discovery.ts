@@ -76,7 +76,7 @@ export class Discovery {
     const self = host.peerId.toString()
     try {
       for await (const event of host.services.dht.findProviders(cid, { signal: lookupSignal })) {
-        if (event.name === 'PEER_RESPONSE') asked.add(event.from.toString())
+        if (event.name === 'PEER_RESPONSE' && !event.from.equals(host.peerId)) asked.add(event.from.toString())
         if (event.name !== 'PROVIDER') continue
         for (const provider of event.providers) {
           const id = provider.id.toString()
@@ -98,7 +98,7 @@ export class Discovery {
     let best: FileRecord | undefined
     try {
       for await (const event of this.options.host.services.dht.get(key, { signal })) {
-        if (event.name === 'PEER_RESPONSE') asked.add(event.from.toString())
+        if (event.name === 'PEER_RESPONSE' && !event.from.equals(this.options.host.peerId)) asked.add(event.from.toString())
         if (event.name !== 'VALUE') continue
         const record = await verifyRecord(key, event.value).catch(() => undefined)
         if (record != null && (best == null || record.sequence > best.sequence)) best = record

@@ -3,6 +3,8 @@
  * rate can change while transfers run. The bucket holds at most a quarter second of tokens, so
  * a paused transfer cannot burst far above the limit when it resumes.
  */
+const GRANT_QUANTUM_BYTES = 16 * 1024
+
 export class RateLimiter {
   private tokens = 0
   private updatedAt = performance.now()
@@ -38,23 +40,37 @@ export class RateLimiter {
     this.updatedAt = now
   }
 
+  /**
+   * Grants tokens in portions of at least GRANT_QUANTUM_BYTES (or what is left); waiting for a
+   * whole portion, never spinning on the fraction of a byte earned since the last look.
+   */
   private async waitFor (bytes: number, signal?: AbortSignal): Promise<void> {
     let remaining = bytes
     while (remaining > 0 && this.bytesPerSecond > 0) {
       signal?.throwIfAborted()
       this.refill()
-      const grant = Math.min(remaining, this.tokens)
-      if (grant > 0) {
+      const portion = Math.min(remaining, GRANT_QUANTUM_BYTES, this.capacity())
+      if (this.tokens >= portion) {
+        const grant = Math.min(remaining, this.tokens)
         this.tokens -= grant
         remaining -= grant
         continue
       }
-      const needed = Math.min(remaining, this.capacity())
-      await sleep(Math.max(1, (needed - this.tokens) / this.bytesPerSecond * 1000))
+      await sleep(Math.max(1, (portion - this.tokens) / this.bytesPerSecond * 1000), signal)
     }
   }
 }
 
-async function sleep (ms: number): Promise<void> {
-  await new Promise(resolve => setTimeout(resolve, ms))
+async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'))
+    }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }

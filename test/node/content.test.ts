@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { expect } from 'chai'
+import { CID } from 'multiformats/cid'
+import { contentIdFromDigest, parseContentId } from '../../node/content/cid.js'
+import { hashFile } from '../../node/content/hash-file.js'
+import { chunkCount, decodeManifest, encodeManifest, manifestRoot, type Manifest } from '../../node/content/manifest.js'
+import { recordKey, signRecord, verifyRecord, type FileRecord } from '../../node/p2p/records.js'
+import { ProtocolError } from '../../node/util/errors.js'
+import { MiB, TestNetwork, randomFile, run } from './helpers/index.js'
+
+const CHUNK = MiB
+
+async function sha256sum (path: string): Promise<string> {
+  const result = await run('sha256sum', [path])
+  expect(result.code, result.stderr).to.equal(0)
+  return result.stdout.split(/\s+/)[0] as string
+}
+
+async function expectRejects (promise: Promise<unknown>, pattern: RegExp): Promise<Error> {
+  try {
+    await promise
+  } catch (err) {
+    expect(err).to.be.instanceOf(Error)
+    expect((err as Error).message).to.match(pattern)
+    return err as Error
+  }
+  expect.fail(`expected a rejection matching ${pattern}`)
+}
+
+describe('content ids (no processes)', function () {
+  const net = new TestNetwork()
+  let dir: string
+  before(async function () { dir = await net.tempDir('cid') })
+  after(async function () { await net.cleanup() })
+
+  for (const [label, size] of [['empty', 0], ['one byte', 1], ['one chunk plus one byte', CHUNK + 1], ['17 MiB (worker-thread hashing)', 17 * MiB + 12345]] as const) {
+    it(`the content id of a ${label} file names the digest sha256sum prints`, async function () {
+      const file = await randomFile(dir, `f-${size}`, size)
+      const expected = await sha256sum(file.path)
+      const digests = await hashFile(file.path, size, CHUNK)
+      expect(Buffer.from(digests.digest).toString('hex')).to.equal(expected)
+      const id = contentIdFromDigest(digests.digest)
+      const parsed = CID.parse(id.text)
+      expect(parsed.version).to.equal(1)
+      expect(parsed.code).to.equal(0x55) // raw
+      expect(parsed.multihash.code).to.equal(0x12) // sha2-256
+      expect(Buffer.from(parsed.multihash.digest).toString('hex')).to.equal(expected)
+      expect(id.text).to.match(/^bafkrei[a-z2-7]{52}$/)
+
+      // Every chunk hash is the SHA-256 of that 1 MiB slice of the file.
+      const bytes = await readFile(file.path)
+      const count = chunkCount(size, CHUNK)
+      expect(digests.chunkHashes.length).to.equal(count * 32)
+      for (let index = 0; index < count; index++) {
+        const slice = bytes.subarray(index * CHUNK, Math.min(size, (index + 1) * CHUNK))
+        expect(Buffer.from(digests.chunkHashes.subarray(index * 32, index * 32 + 32)).toString('hex'), `chunk ${index}`)
+          .to.equal(createHash('sha256').update(slice).digest('hex'))
+      }
+    })
+  }
+
+  it('parses its own content ids and rejects anything else', function () {
+    const id = contentIdFromDigest(createHash('sha256').update('hello').digest())
+    expect(parseContentId(id.text).text).to.equal(id.text)
+    expect(parseContentId(`  ${id.text}\n`).text).to.equal(id.text)
+    const rejected = [
+      '', 'not-a-cid', id.text.slice(0, -1), `${id.text}aa`, `${id.text.slice(0, 20)}!${id.text.slice(21)}`,
+      'QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG', // CIDv0
+      CID.createV1(0x70, CID.parse(id.text).multihash).toString() // dag-pb instead of raw
+    ]
+    for (const input of rejected) {
+      expect(() => parseContentId(input), JSON.stringify(input)).to.throw(/not a valid content id/)
+    }
+  })
+})
+
+describe('manifests (no processes)', function () {
+  const manifestOf = (size: number): Manifest => {
+    const count = chunkCount(size, CHUNK)
+    const chunkHashes = new Uint8Array(count * 32)
+    for (let i = 0; i < chunkHashes.length; i++) chunkHashes[i] = (i * 7 + 3) & 0xff
+    return { size, chunkSize: CHUNK, chunkHashes }
+  }
+
+  it('round-trips through encode and decode', function () {
+    for (const size of [0, 1, CHUNK, CHUNK + 1, 5 * CHUNK - 7]) {
+      const manifest = manifestOf(size)
+      const decoded = decodeManifest(encodeManifest(manifest))
+      expect(decoded.size).to.equal(size)
+      expect(decoded.chunkSize).to.equal(CHUNK)
+      expect(Buffer.from(decoded.chunkHashes).equals(Buffer.from(manifest.chunkHashes))).to.equal(true)
+      expect(manifestRoot(decoded)).to.equal(manifestRoot(manifest))
+    }
+  })
+
+  it('rejects a truncated, extended or inconsistent manifest', function () {
+    const encoded = Buffer.from(encodeManifest(manifestOf(3 * CHUNK + 5)))
+    for (const cut of [1, 31, 32, encoded.length - 10, encoded.length - 1]) {
+      expect(() => decodeManifest(encoded.subarray(0, encoded.length - cut)), `cut ${cut}`).to.throw(ProtocolError)
+    }
+    expect(() => decodeManifest(Buffer.concat([encoded, Buffer.alloc(32)]))).to.throw(ProtocolError)
+    expect(() => decodeManifest(new Uint8Array(0))).to.throw(ProtocolError)
+    const wrongDomain = Buffer.from(encoded)
+    wrongDomain[3] = (wrongDomain[3] as number) ^ 1
+    expect(() => decodeManifest(wrongDomain)).to.throw(ProtocolError)
+    // Claim one more chunk of file than the hashes cover.
+    const sizeOffset = 1 + (encoded[0] as number)
+    const wrongSize = Buffer.from(encoded)
+    wrongSize.writeBigUInt64BE(BigInt(4 * CHUNK + 5), sizeOffset)
+    expect(() => decodeManifest(wrongSize)).to.throw(ProtocolError)
+  })
+
+  it('refuses to encode hashes that do not match the size', function () {
+    expect(() => encodeManifest({ size: 2 * CHUNK + 1, chunkSize: CHUNK, chunkHashes: new Uint8Array(64) })).to.throw()
+  })
+
+  it('gives different roots to manifests differing in one hash bit', function () {
+    const a = manifestOf(2 * CHUNK)
+    const b = { ...a, chunkHashes: Uint8Array.from(a.chunkHashes) }
+    b.chunkHashes[40] = (b.chunkHashes[40] as number) ^ 1
+    expect(manifestRoot(a)).to.match(/^[0-9a-f]{64}$/)
+    expect(manifestRoot(b)).to.not.equal(manifestRoot(a))
+  })
+})
+
+describe('signed file records (no processes)', function () {
+  let key: Awaited<ReturnType<typeof generateKeyPair>>
+  let otherKey: Awaited<ReturnType<typeof generateKeyPair>>
+  let record: FileRecord
+  let signed: Uint8Array
+  let storageKey: Uint8Array
+
+  before(async function () {
+    key = await generateKeyPair('Ed25519')
+    otherKey = await generateKeyPair('Ed25519')
+    const cid = contentIdFromDigest(createHash('sha256').update('record test').digest()).text
+    record = {
+      version: 1,
+      cid,
+      peerId: peerIdFromPrivateKey(key).toString(),
+      manifestRoot: createHash('sha256').update('manifest').digest('hex'),
+      size: 5 * CHUNK,
+      name: 'movie.mkv',
+      chunkSize: CHUNK,
+      addresses: ['/ip4/127.0.0.1/tcp/4001'],
+      pricePerMiB: '1000',
+      wallet: '0x' + '11'.repeat(20),
+      transports: [{ name: 'native', endpoint: '/chiral/transfer/1.0.0' }, { name: 'http', endpoint: 'http://127.0.0.1:8080' }],
+      sequence: 7,
+      expiresAt: Date.now() + 3600_000,
+      withdrawn: false
+    }
+    signed = await signRecord(record, key)
+    storageKey = recordKey(record.cid, record.peerId)
+  })
+
+  /** The signed bytes with the payload swapped for `changed`, keeping the original signature. */
+  function withPayload (changed: unknown): Uint8Array {
+    const buf = Buffer.from(signed)
+    const payloadLength = buf.readUInt32BE(1)
+    const signature = buf.subarray(5 + payloadLength + 2)
+    const payload = Buffer.from(JSON.stringify(changed))
+    const out = Buffer.alloc(1 + 4 + payload.length + 2 + signature.length)
+    out.writeUInt8(buf.readUInt8(0), 0)
+    out.writeUInt32BE(payload.length, 1)
+    payload.copy(out, 5)
+    out.writeUInt16BE(signature.length, 5 + payload.length)
+    signature.copy(out, 7 + payload.length)
+    return out
+  }
+
+  it('verifies as signed, under its own key', async function () {
+    const verified = await verifyRecord(storageKey, signed)
+    expect(verified).to.deep.equal(record)
+    // withPayload with the unchanged record must still verify, or the tamper tests prove nothing.
+    expect(await verifyRecord(storageKey, withPayload(record))).to.deep.equal(record)
+  })
+
+  for (const [field, value] of [
+    ['pricePerMiB', '0'],
+    ['wallet', '0x' + '22'.repeat(20)],
+    ['manifestRoot', createHash('sha256').update('other manifest').digest('hex')],
+    ['size', 6 * CHUNK],
+    ['name', 'other.mkv'],
+    ['addresses', ['/ip4/10.0.0.1/tcp/4001']],
+    ['transports', [{ name: 'http', endpoint: 'http://evil.example:80' }]],
+    ['sequence', 8],
+    ['withdrawn', true],
+    ['expiresAt', Date.now() + 7200_000]
+  ] as const) {
+    it(`fails when ${field} is changed`, async function () {
+      const tampered = withPayload({ ...record, [field]: value })
+      await expectRejects(verifyRecord(storageKey, tampered), /signature is invalid/)
+    })
+  }
+
+  it('fails when the peerId is changed (under the old or the new peer\'s key)', async function () {
+    const otherPeer = peerIdFromPrivateKey(otherKey).toString()
+    const tampered = withPayload({ ...record, peerId: otherPeer })
+    await expectRejects(verifyRecord(storageKey, tampered), /another key/)
+    await expectRejects(verifyRecord(recordKey(record.cid, otherPeer), tampered), /signature is invalid/)
+  })
+
+  it('fails when moved to another key (another file or another peer)', async function () {
+    const otherCid = contentIdFromDigest(createHash('sha256').update('another file').digest()).text
+    await expectRejects(verifyRecord(recordKey(otherCid, record.peerId), signed), /another key/)
+    await expectRejects(verifyRecord(recordKey(record.cid, peerIdFromPrivateKey(otherKey).toString()), signed), /another key/)
+    // Re-labelled as another file by whoever holds it, without the seeder's key: signature fails.
+    const relabelled = withPayload({ ...record, cid: otherCid })
+    await expectRejects(verifyRecord(recordKey(otherCid, record.peerId), relabelled), /signature is invalid/)
+  })
+
+  it('fails when signed by a key other than the one its peerId names', async function () {
+    const forged = await signRecord(record, otherKey)
+    await expectRejects(verifyRecord(storageKey, forged), /signature is invalid/)
+  })
+
+  it('fails once expired', async function () {
+    await verifyRecord(storageKey, signed, record.expiresAt - 1)
+    await expectRejects(verifyRecord(storageKey, signed, record.expiresAt), /expired/)
+    await expectRejects(verifyRecord(storageKey, signed, record.expiresAt + 60_000), /expired/)
+    const expired = await signRecord({ ...record, expiresAt: Date.now() - 1000 }, key)
+    await expectRejects(verifyRecord(storageKey, expired), /expired/)
+  })
+
+  it('fails when truncated, bit-flipped or padded', async function () {
+    await expectRejects(verifyRecord(storageKey, signed.subarray(0, signed.length - 1)), /signature length|truncated/)
+    await expectRejects(verifyRecord(storageKey, signed.subarray(0, 20)), /truncated|format/)
+    await expectRejects(verifyRecord(storageKey, Buffer.concat([signed, Buffer.from([0])])), /signature length/)
+    const flipped = Buffer.from(signed)
+    flipped[flipped.length - 5] = (flipped[flipped.length - 5] as number) ^ 0x01
+    await expectRejects(verifyRecord(storageKey, flipped), /signature is invalid/)
+  })
+
+  it('rejects payloads outside the schema even when correctly signed', async function () {
+    const bad = await signRecord({ ...record, pricePerMiB: '-5' } as FileRecord, key)
+    await expectRejects(verifyRecord(storageKey, bad), /schema/)
+    const extra = await signRecord({ ...record, extra: 1 } as unknown as FileRecord, key)
+    await expectRejects(verifyRecord(storageKey, extra), /schema/)
+  })
+})
+

@@ -1,0 +1,7 @@
+export * from './paths.js'
+export * from './processes.js'
+export * from './files.js'
+export * from './daemon.js'
+export * from './cli.js'
+export * from './network.js'
+export * from './assertions.js'

@@ -1,0 +1,10 @@
+import { fileURLToPath } from 'node:url'
+
+/** dist/test/node/helpers -> repository root. */
+export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
+/** The compiled CLI every test drives, exactly as a user would. */
+export const CLI_PATH = fileURLToPath(new URL('../../../node/cli/main.js', import.meta.url))
+/** A real daemon whose content store deliberately corrupts what it serves. */
+export const CORRUPTING_SEEDER_PATH = fileURLToPath(new URL('../fixtures/corrupting-seeder.js', import.meta.url))
+
+export const MiB = 1024 * 1024
