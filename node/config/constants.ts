@@ -25,6 +25,7 @@ export const LOOPBACK = '127.0.0.1'
 
 export const DHT_PROTOCOL = '/chiral/kad/1.0.0'
 export const TRANSFER_PROTOCOL = '/chiral/transfer/1.0.0'
+export const RECORD_PROTOCOL = '/chiral/record/1.0.0'
 export const RECORD_NAMESPACE = 'chiral'
 export const RECORD_SIGNING_DOMAIN = 'chiral/file-record/v1'
 export const MANIFEST_DOMAIN = 'chiral/manifest/v1'
@@ -44,11 +45,14 @@ export const MAX_API_BODY_BYTES = 64 * 1024
 
 /** Scheduler tuning: concurrency per source grows additively and halves on failure (AIMD). */
 export const INITIAL_SOURCE_CONCURRENCY = 2
-export const MAX_SOURCE_CONCURRENCY = 16
-export const MAX_TOTAL_INFLIGHT_CHUNKS = 48
+export const MAX_SOURCE_CONCURRENCY = 8
+/** Caps buffered chunk memory at about 32 MiB whatever the file size or seeder count. */
+export const MAX_TOTAL_INFLIGHT_CHUNKS = 32
 export const CHUNK_REQUEST_TIMEOUT_MS = 30_000
 export const MAX_SOURCE_FAILURES = 5
 export const DISCOVERY_TIMEOUT_MS = 10_000
+/** How long a lookup keeps collecting seeders after the first one is verified. */
+export const DISCOVERY_GRACE_MS = 150
 export const MAX_DISCOVERY_ROUNDS = 3
 export const MAX_SEEDERS_PER_DOWNLOAD = 32
 

@@ -89,6 +89,7 @@ export class ChiralNode {
       transports: () => this.transportEndpoints(),
       log: this.log
     })
+    await this.discovery.start()
     this.downloads = new DownloadManager({
       db: this.db,
       store: this.store,

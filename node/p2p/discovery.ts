@@ -1,11 +1,12 @@
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DISCOVERY_TIMEOUT_MS } from '../config/constants.js'
+import { DISCOVERY_GRACE_MS, DISCOVERY_TIMEOUT_MS, MAX_RECORD_BYTES, RECORD_PROTOCOL } from '../config/constants.js'
 import { parseContentId } from '../content/cid.js'
 import type { SeedEntry } from '../content/store.js'
 import { errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/log.js'
+import { FrameReader, frameBytes, frameJson } from './framing.js'
 import type { ChiralLibp2p } from './host.js'
 import { recordKey, signRecord, verifyRecord, type FileRecord } from './records.js'
 
@@ -31,8 +32,21 @@ export interface SeederLookup {
 export class Discovery {
   private lastSequence = 0
   private republishTimer?: NodeJS.Timeout
+  /** The signed record this node last published per content id, also served on request. */
+  private readonly published = new Map<string, Uint8Array>()
 
   constructor (private readonly options: DiscoveryOptions) {}
+
+  /** Serves this node's signed records directly, so a reader needs one round trip, not a DHT walk. */
+  async start (): Promise<void> {
+    await this.options.host.handle(RECORD_PROTOCOL, ({ stream }) => {
+      (async () => {
+        const request = await new FrameReader(stream.source).readJson(256) as { cid?: unknown }
+        const value = typeof request?.cid === 'string' ? this.published.get(request.cid) : undefined
+        await stream.sink(value == null ? [] : [frameBytes(value)])
+      })().catch(err => { stream.abort(err instanceof Error ? err : new Error(String(err))) })
+    })
+  }
 
   async publish (entry: SeedEntry): Promise<void> {
     const { host, log } = this.options
@@ -67,35 +81,55 @@ export class Discovery {
     clearInterval(this.republishTimer)
   }
 
-  async findSeeders (cidText: string, signal?: AbortSignal): Promise<SeederLookup> {
+  /**
+   * Finds and verifies the seeders of a content id. By default it returns shortly after the
+   * first verified seeder; `exhaustive` walks the whole provider query (used to add seeders to
+   * a download that has already started).
+   */
+  async findSeeders (cidText: string, signal?: AbortSignal, options: { exhaustive?: boolean } = {}): Promise<SeederLookup> {
     const { host, log } = this.options
     const { cid } = parseContentId(cidText)
     const lookupSignal = AbortSignal.any([AbortSignal.timeout(DISCOVERY_TIMEOUT_MS), ...(signal == null ? [] : [signal])])
     const asked = new Set<string>()
     const lookups = new Map<string, Promise<FileRecord | undefined>>()
     const self = host.peerId.toString()
+    // The provider walk may go on after seeders are known; a short grace after the first verified
+    // seeder lets the others that answer at about the same time join, then the download starts.
+    const walk = new AbortController()
+    let graceTimer: NodeJS.Timeout | undefined
+    const onSeeder = (record: FileRecord | undefined): FileRecord | undefined => {
+      if (options.exhaustive !== true && record != null && !record.withdrawn && graceTimer == null) graceTimer = setTimeout(() => { walk.abort() }, DISCOVERY_GRACE_MS)
+      return record
+    }
     try {
-      for await (const event of host.services.dht.findProviders(cid, { signal: lookupSignal })) {
+      for await (const event of host.services.dht.findProviders(cid, { signal: AbortSignal.any([lookupSignal, walk.signal]) })) {
         if (event.name === 'PEER_RESPONSE' && !event.from.equals(host.peerId)) asked.add(event.from.toString())
         if (event.name !== 'PROVIDER') continue
         for (const provider of event.providers) {
           const id = provider.id.toString()
           if (id === self || lookups.has(id)) continue
           await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
-          lookups.set(id, this.fetchRecord(cidText, provider.id, asked, lookupSignal))
+          lookups.set(id, this.fetchRecord(cidText, provider.id, asked, lookupSignal).then(onSeeder))
         }
       }
     } catch (err) {
-      log.debug({ cid: cidText, err: errorMessage(err) }, 'provider lookup ended early')
+      if (!walk.signal.aborted) log.debug({ cid: cidText, err: errorMessage(err) }, 'provider lookup ended early')
+    } finally {
+      clearTimeout(graceTimer)
     }
     const records = await Promise.all(lookups.values())
     const seeders = records.filter((record): record is FileRecord => record != null && !record.withdrawn)
     return { seeders, peersAsked: asked.size }
   }
 
+  /** The seeder's own signed record (one round trip), else the best one the DHT holds. */
   private async fetchRecord (cid: string, peer: PeerId, asked: Set<string>, signal: AbortSignal): Promise<FileRecord | undefined> {
     const key = recordKey(cid, peer.toString())
-    let best: FileRecord | undefined
+    let best = await this.fetchRecordDirect(cid, peer, key, signal)
+    if (best != null) {
+      asked.add(peer.toString())
+      return best
+    }
     try {
       for await (const event of this.options.host.services.dht.get(key, { signal })) {
         if (event.name === 'PEER_RESPONSE' && !event.from.equals(this.options.host.peerId)) asked.add(event.from.toString())
@@ -111,6 +145,18 @@ export class Discovery {
       await this.options.host.peerStore.merge(peerIdFromString(best.peerId), { multiaddrs: addresses }).catch(() => {})
     }
     return best
+  }
+
+  private async fetchRecordDirect (cid: string, peer: PeerId, key: Uint8Array, signal: AbortSignal): Promise<FileRecord | undefined> {
+    try {
+      const stream = await this.options.host.dialProtocol(peer, RECORD_PROTOCOL, { signal })
+      await stream.sink([frameJson({ cid })])
+      const value = await new FrameReader(stream.source).readFrame(MAX_RECORD_BYTES, true)
+      return value == null ? undefined : await verifyRecord(key, value)
+    } catch (err) {
+      this.options.log.debug({ cid, peer: peer.toString(), err: errorMessage(err) }, 'direct record request failed')
+      return undefined
+    }
   }
 
   private async putRecord (entry: SeedEntry, withdrawn: boolean): Promise<void> {
@@ -133,6 +179,7 @@ export class Discovery {
       withdrawn
     }
     const value = await signRecord(record, privateKey)
+    this.published.set(entry.cid, value)
     try {
       for await (const event of host.services.dht.put(recordKey(entry.cid, record.peerId), value)) {
         if (event.name === 'QUERY_ERROR') log.trace({ err: event.error.message }, 'record put error')

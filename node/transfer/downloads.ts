@@ -249,6 +249,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
         }
       })
       download.scheduler = scheduler
+      this.addLateSeeders(entry, scheduler, new Set(records.map(record => record.peerId)), signal)
       await scheduler.run()
       entry.state = 'verifying'
       await this.entries.put(entry.cid, entry)
@@ -265,6 +266,14 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     await rename(partialPath, outputPath)
     await this.chunks.deleteWithPrefix(`${entry.cid}:`)
     await this.options.onCompleted(entry, manifest)
+  }
+
+  /** Seeders that answer after the download started still join it. */
+  private addLateSeeders (entry: DownloadEntry, scheduler: ChunkScheduler, known: Set<string>, signal: AbortSignal): void {
+    this.options.discovery.findSeeders(entry.cid, signal, { exhaustive: true }).then(({ seeders }) => {
+      const late = seeders.filter(record => record.manifestRoot === entry.manifestRoot && !known.has(record.peerId))
+      if (late.length > 0 && !signal.aborted) scheduler.addSources(late.flatMap(record => this.options.sourcesFor(record)))
+    }).catch(() => {})
   }
 
   private async loadManifest (entry: DownloadEntry, records: FileRecord[], signal: AbortSignal): Promise<Manifest> {

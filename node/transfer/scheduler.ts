@@ -86,6 +86,14 @@ export class ChunkScheduler {
     return [...this.states.values()].map(state => ({ ...state.stats, inflight: state.inflight.size, concurrency: state.concurrency }))
   }
 
+  /** Adds seeders found after the download started; known or corrupt ones are ignored. */
+  addSources (sources: ChunkSource[]): void {
+    for (const source of sources) {
+      if (!this.corruptPeers.has(source.peerId)) this.addSource(source)
+    }
+    this.pump()
+  }
+
   async run (): Promise<void> {
     if (this.doneCount === this.total) return
     const finished = new Promise<void>((resolve, reject) => { this.finish = { resolve, reject } })

@@ -7,7 +7,8 @@ import type { RateLimiter } from '../../transfer/rate-limiter.js'
 import type { ServedBytes, TransportServer } from '../../transfer/source.js'
 import { errorMessage } from '../../util/errors.js'
 import type { Logger } from '../../util/log.js'
-import { FrameReader, frameJson, parseRequest, type ResponseHeader } from './wire.js'
+import { FrameReader, frameJson } from '../../p2p/framing.js'
+import { parseRequest, type ResponseHeader } from './wire.js'
 
 /** Slices of this size pass the upload limiter one at a time, so limits hold within a chunk. */
 const SEND_SLICE_BYTES = 64 * 1024

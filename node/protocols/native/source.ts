@@ -2,7 +2,8 @@ import type { PeerId } from '@libp2p/interface'
 import { MAX_TRANSFER_HEADER_BYTES, TRANSFER_PROTOCOL } from '../../config/constants.js'
 import type { ChiralLibp2p } from '../../p2p/host.js'
 import { SourceError, type ChunkSource } from '../../transfer/source.js'
-import { FrameReader, frameJson, type ResponseHeader, type TransferRequest } from './wire.js'
+import { FrameReader, frameJson } from '../../p2p/framing.js'
+import type { ResponseHeader, TransferRequest } from './wire.js'
 
 /** Fetches from a seeder over the node's own libp2p protocol. */
 export class NativeSource implements ChunkSource {
