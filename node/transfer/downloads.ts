@@ -215,14 +215,14 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     await mkdir(dirname(outputPath), { recursive: true })
     const handle = await open(partialPath, existsSync(partialPath) ? 'r+' : 'w+')
     let digest: Buffer
+    let hasher: SequentialHasher | undefined
     try {
       const done = await this.verifiedChunks(entry.cid, manifest, handle)
       entry.bytesDone = [...done].reduce((sum, index) => sum + chunkLength(manifest, index), 0)
       await ensureSpace(outputPath, manifest.size - entry.bytesDone)
       await handle.truncate(manifest.size)
-      const written = new Set(done)
-      const hasher = new SequentialHasher(handle, manifest, written)
-      hasher.advance()
+      hasher = new SequentialHasher(partialPath, manifest, done)
+      const wholeFile = hasher
       const scheduler = new ChunkScheduler({
         manifest,
         sources: records.flatMap(record => this.options.sourcesFor(record)),
@@ -233,8 +233,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
         store: async ({ index, bytes, source }) => {
           await writeFully(handle, bytes, index * manifest.chunkSize, outputPath)
           await this.chunks.put(`${entry.cid}:${index}`, 1)
-          written.add(index)
-          hasher.advance()
+          wholeFile.chunkWritten(index)
           entry.bytesDone += bytes.length
           this.options.peerStats.record(source.peerId, { bytesDownloaded: bytes.length })
         },
@@ -253,9 +252,10 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       await scheduler.run()
       entry.state = 'verifying'
       await this.entries.put(entry.cid, entry)
-      digest = await hasher.digest()
+      digest = await wholeFile.digest()
       await handle.sync()
     } finally {
+      await hasher?.close()
       await handle.close()
     }
     if (!digest.equals(parseContentId(entry.cid).digest)) {
