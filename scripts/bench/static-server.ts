@@ -1,0 +1,74 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { freePort, sleep, terminate, track } from './proc.js'
+
+/** A plain static file server on loopback, the baseline for `curl -o`. */
+export interface StaticServer {
+  kind: string
+  url: string
+  stop: () => Promise<void>
+}
+
+function hasCommand (command: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
+}
+
+function nginxVersion (): string {
+  const result = spawnSync('nginx', ['-v'], { encoding: 'utf8' })
+  return (/nginx\/(\S+)/.exec(`${result.stderr}${result.stdout}`)?.[1]) ?? '?'
+}
+
+/**
+ * nginx (sendfile, one worker, access log off) from a private prefix in `workDir`, so no system
+ * service or config is touched; python3 -m http.server if nginx is not installed.
+ */
+export async function startStaticServer (root: string, workDir: string): Promise<StaticServer> {
+  mkdirSync(workDir, { recursive: true })
+  const port = await freePort()
+  let child: ChildProcess
+  let kind: string
+  if (hasCommand('nginx')) {
+    kind = `nginx ${nginxVersion()} (1 worker, sendfile)`
+    for (const dir of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(workDir, dir), { recursive: true })
+    const conf = join(workDir, 'nginx.conf')
+    writeFileSync(conf, `
+worker_processes 1;
+daemon off;
+master_process on;
+pid ${join(workDir, 'nginx.pid')};
+error_log ${join(workDir, 'error.log')} warn;
+events { worker_connections 256; }
+http {
+  access_log off;
+  sendfile on;
+  tcp_nopush on;
+  default_type application/octet-stream;
+  client_body_temp_path ${join(workDir, 'client_body')};
+  proxy_temp_path ${join(workDir, 'proxy')};
+  fastcgi_temp_path ${join(workDir, 'fastcgi')};
+  uwsgi_temp_path ${join(workDir, 'uwsgi')};
+  scgi_temp_path ${join(workDir, 'scgi')};
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+  }
+}
+`)
+    child = track(spawn('nginx', ['-p', workDir, '-e', join(workDir, 'error.log'), '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }))
+  } else {
+    kind = 'python3 -m http.server'
+    child = track(spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', root], { stdio: ['ignore', 'ignore', 'pipe'] }))
+  }
+  let stderr = ''
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => { stderr += text })
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 15_000
+  for (;;) {
+    const ok = await fetch(`${url}/`, { method: 'HEAD' }).then(response => response.status < 500, () => false)
+    if (ok) break
+    if (child.exitCode != null || Date.now() > deadline) throw new Error(`${kind} did not start: ${stderr.trim()}`)
+    await sleep(50)
+  }
+  return { kind, url, stop: async () => { await terminate(child, 3000) } }
+}
