@@ -5,7 +5,7 @@
  * downloader (node --cpu-prof) during a 1 GiB download and prints their hottest frames.
  *
  * Knobs for quick trials (BENCHMARKS.md is only written with the defaults):
- * BENCH_FILE_MIB (1024), BENCH_REPS (3), BENCH_RATE_MIB (25), BENCH_KEEP_TMP=1.
+ * BENCH_FILE_MIB (1024), BENCH_REPS (3), BENCH_RATE_MIB (10), BENCH_KEEP_TMP=1.
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
@@ -25,7 +25,7 @@ import { GiB, MB, MiB, fmt, mbps, median, percentile } from './bench/stats.js'
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const FILE_BYTES = Number(process.env.BENCH_FILE_MIB ?? 1024) * MiB
 const REPS = Number(process.env.BENCH_REPS ?? 3)
-const RATE = Number(process.env.BENCH_RATE_MIB ?? 25) * MiB
+const RATE = Number(process.env.BENCH_RATE_MIB ?? 10) * MiB
 const NETWORK_NODES = 10
 const SMALL_BYTES = MiB
 /** Seeds of the small files in the 10-node network, and who fetches each (offsets from the seed). */
@@ -36,7 +36,7 @@ const LATENCY_POLL_MS = 5
 const PROFILE = process.argv.includes('--profile')
 /** Up to this much time in total is spent waiting for other processes to go quiet. */
 const QUIET_WAIT_BUDGET_MS = 120_000
-const DEFAULTS = FILE_BYTES === GiB && REPS >= 3 && RATE === 25 * MiB
+const DEFAULTS = FILE_BYTES === GiB && REPS >= 3 && RATE === 10 * MiB
 const SIZE = FILE_BYTES % GiB === 0 ? `${FILE_BYTES / GiB} GiB` : `${FILE_BYTES / MiB} MiB`
 
 type Mode = 'native' | 'http' | 'both'

@@ -33,6 +33,9 @@ export async function runDaemon (home: string, overrides: Partial<Config>, compo
     ''
   ].join('\n'))
 
+  // A failure in one peer's stream must not take the node down; it is logged and the node serves on.
+  process.on('unhandledRejection', reason => { log.error({ err: errorMessage(reason) }, 'unhandled rejection') })
+
   let stopping = false
   const shutdown = (signal: string): void => {
     if (stopping) return

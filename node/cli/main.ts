@@ -8,7 +8,6 @@ import type { DownloadProgress } from '../transfer/downloads.js'
 import { ChiralError, FileMissingError, NotAFileError, errorMessage } from '../util/errors.js'
 import { formatBytes, parseByteRate, parseWei } from '../util/units.js'
 import { ApiClient } from './client.js'
-import { runDaemon } from './daemon.js'
 import { ProgressBar } from './progress.js'
 
 /** Exit codes a script can tell apart; every other failure exits 1. */
@@ -54,6 +53,8 @@ program.command('daemon')
   .option('--max-download-rate <rate>', 'download limit in bytes/s, e.g. 10M (0 = unlimited)', rate)
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
   .action(async (options: { listen?: string[], bootstrap?: string[], announce?: string[], apiPort?: number, httpPort?: number, httpHost?: string, maxUploadRate?: number, maxDownloadRate?: number, logLevel?: Config['logLevel'] }) => {
+    // Loaded only here: libp2p and the servers cost ~0.4 s of start-up that other commands skip.
+    const { runDaemon } = await import('./daemon.js')
     await runDaemon(home(), {
       listen: options.listen,
       bootstrap: options.bootstrap,

@@ -54,6 +54,8 @@ export const DISCOVERY_TIMEOUT_MS = 10_000
 /** How long a lookup keeps collecting seeders after the first one is verified. */
 export const DISCOVERY_GRACE_MS = 150
 export const MAX_DISCOVERY_ROUNDS = 3
+export const INITIAL_DISCOVERY_ATTEMPTS = 3
+export const DISCOVERY_RETRY_DELAY_MS = 1_000
 export const MAX_SEEDERS_PER_DOWNLOAD = 32
 
 export const PROGRESS_EVENT_INTERVAL_MS = 250

@@ -5,6 +5,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { CHUNK_SIZE, FILE_CHECK_INTERVAL_MS, STATS_FLUSH_INTERVAL_MS } from '../config/constants.js'
 import type { Database, Table } from '../db/database.js'
+import { Mutex } from '../util/mutex.js'
 import { FileChangedError, FileMissingError, NotAFileError, NotSeedingError } from '../util/errors.js'
 import { contentIdFromDigest } from './cid.js'
 import { hashFile } from './hash-file.js'
@@ -44,6 +45,7 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
   private readonly handles = new Map<string, Promise<FileHandle>>()
   private readonly unflushedServed = new Map<string, number>()
   private flushTimer?: NodeJS.Timeout
+  private readonly flushes = new Mutex()
 
   constructor (db: Database) {
     super()
@@ -131,6 +133,11 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
   private async flushServed (): Promise<void> {
     clearTimeout(this.flushTimer)
     this.flushTimer = undefined
+    // One flush at a time: two interleaved read-modify-writes of an entry would lose bytes.
+    await this.flushes.run(async () => { await this.writeUnflushedServed() })
+  }
+
+  private async writeUnflushedServed (): Promise<void> {
     for (const [cid, bytes] of [...this.unflushedServed]) {
       const entry = await this.seeds.get(cid)
       if (entry != null) {

@@ -31,8 +31,11 @@ export class FrameReader {
     this.iterator = source[Symbol.asyncIterator]()
   }
 
-  async readJson (maxBytes: number): Promise<unknown> {
-    const json = await this.readFrame(maxBytes)
+  async readJson (maxBytes: number): Promise<unknown>
+  async readJson (maxBytes: number, allowEnd: true): Promise<unknown>
+  async readJson (maxBytes: number, allowEnd = false): Promise<unknown> {
+    const json = allowEnd ? await this.readFrame(maxBytes, true) : await this.readFrame(maxBytes)
+    if (json == null) return undefined
     try {
       return JSON.parse(Buffer.from(json).toString('utf8'))
     } catch {

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, open, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
-import { MAX_DISCOVERY_ROUNDS, MAX_SEEDERS_PER_DOWNLOAD, PROGRESS_EVENT_INTERVAL_MS, SPEED_WINDOW_MS } from '../config/constants.js'
+import { setTimeout } from 'node:timers/promises'
+import { DISCOVERY_RETRY_DELAY_MS, INITIAL_DISCOVERY_ATTEMPTS, MAX_DISCOVERY_ROUNDS, MAX_SEEDERS_PER_DOWNLOAD, PROGRESS_EVENT_INTERVAL_MS, SPEED_WINDOW_MS } from '../config/constants.js'
 import { parseContentId } from '../content/cid.js'
 import { chunkHash, chunkLength, decodeManifest, encodeManifest, manifestRoot, maxManifestBytes, type Manifest } from '../content/manifest.js'
 import type { ContentStore } from '../content/store.js'
@@ -188,14 +189,18 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
   private async run (download: ActiveDownload): Promise<void> {
     const { entry, controller } = download
     const { signal } = controller
-    let discoveryRounds = 0
+    let rediscoveries = 0
     const discover = async (): Promise<{ records: FileRecord[], peersAsked: number }> => {
-      discoveryRounds++
       const { seeders, peersAsked } = await this.options.discovery.findSeeders(entry.cid, signal)
       const matching = entry.manifestRoot == null ? seeders : seeders.filter(record => record.manifestRoot === entry.manifestRoot)
       return { records: matching.slice(0, MAX_SEEDERS_PER_DOWNLOAD), peersAsked }
     }
-    const first = await discover()
+    // A file added a moment ago may not have reached the DHT yet: look again before giving up.
+    let first = await discover()
+    for (let attempt = 1; first.records.length === 0 && attempt < INITIAL_DISCOVERY_ATTEMPTS; attempt++) {
+      await setTimeout(DISCOVERY_RETRY_DELAY_MS, undefined, { signal })
+      first = await discover()
+    }
     if (first.records.length === 0) throw new NoSeedersError(entry.cid, first.peersAsked)
     const records = entry.manifestRoot == null ? largestAgreeingGroup(first.records) : first.records
     download.seeders = records.length
@@ -241,7 +246,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
           this.options.peerStats.record(source.peerId, corrupt ? { corruptChunks: 1 } : { failures: 1 })
         },
         findMoreSources: async () => {
-          if (discoveryRounds >= MAX_DISCOVERY_ROUNDS) return []
+          if (++rediscoveries > MAX_DISCOVERY_ROUNDS) return []
           const again = await discover()
           download.seeders = again.records.length
           return again.records.flatMap(record => this.options.sourcesFor(record))

@@ -11,6 +11,8 @@ import { SourceError, type ChunkSource } from './source.js'
 
 /** A chunk is requested from at most this many sources at once during the end game. */
 const MAX_ENDGAME_REQUESTERS = 2
+/** In the end game, only chunks outstanding this long are raced by a second source. */
+const ENDGAME_DELAY_MS = 300
 
 export interface SourceStats {
   id: string
@@ -67,6 +69,8 @@ export class ChunkScheduler {
   private readonly corruptPeers = new Set<string>()
   /** Chunks verified and being written: a racing duplicate from the end game is discarded. */
   private readonly storing = new Set<number>()
+  private readonly requestedAt = new Map<number, number>()
+  private pumpTimer?: NodeJS.Timeout
   private nextCandidate = 0
   private totalInflight = 0
   private finish?: { resolve: () => void, reject: (err: Error) => void }
@@ -103,8 +107,12 @@ export class ChunkScheduler {
       this.pump()
       await finished
     } finally {
+      clearTimeout(this.pumpTimer)
       this.options.signal.removeEventListener('abort', onAbort)
-      for (const state of this.states.values()) for (const controller of state.inflight.values()) controller.abort()
+      for (const state of this.states.values()) {
+        for (const controller of state.inflight.values()) controller.abort()
+        state.source.close?.()
+      }
     }
   }
 
@@ -149,21 +157,41 @@ export class ChunkScheduler {
     }
   }
 
-  /** The lowest chunk nobody fetches yet; failing that, an in-flight chunk this source could race. */
+  /**
+   * The lowest chunk nobody fetches yet; failing that (the end game), the oldest in-flight chunk
+   * that has been outstanding longer than ENDGAME_DELAY_MS, so fast transfers are not doubled.
+   */
   private pick (state: SourceState): number | undefined {
     while (this.nextCandidate < this.total && this.options.done.has(this.nextCandidate)) this.nextCandidate++
     for (let index = this.nextCandidate; index < this.total; index++) {
       if (!this.options.done.has(index) && !this.storing.has(index) && (this.requesters.get(index)?.size ?? 0) === 0) return index
     }
+    const now = performance.now()
     let best: number | undefined
-    let bestCount = MAX_ENDGAME_REQUESTERS
+    let bestStart = Number.POSITIVE_INFINITY
+    let youngest = Number.POSITIVE_INFINITY
     for (const [index, who] of this.requesters) {
-      if (who.size > 0 && who.size < bestCount && !who.has(state.source.id) && !this.options.done.has(index) && !this.storing.has(index)) {
+      if (who.size === 0 || who.size >= MAX_ENDGAME_REQUESTERS || who.has(state.source.id) || this.options.done.has(index) || this.storing.has(index)) continue
+      const started = this.requestedAt.get(index) ?? now
+      if (now - started < ENDGAME_DELAY_MS) {
+        youngest = Math.min(youngest, started)
+        continue
+      }
+      if (started < bestStart) {
         best = index
-        bestCount = who.size
+        bestStart = started
       }
     }
+    if (best == null && youngest !== Number.POSITIVE_INFINITY) this.pumpLater(youngest + ENDGAME_DELAY_MS - now)
     return best
+  }
+
+  private pumpLater (delayMs: number): void {
+    if (this.pumpTimer != null) return
+    this.pumpTimer = setTimeout(() => {
+      this.pumpTimer = undefined
+      this.pump()
+    }, Math.max(1, delayMs))
   }
 
   private request (state: SourceState, index: number): void {
@@ -171,7 +199,10 @@ export class ChunkScheduler {
     state.inflight.set(index, controller)
     this.totalInflight++
     let who = this.requesters.get(index)
-    if (who == null) this.requesters.set(index, who = new Set())
+    if (who == null) {
+      this.requesters.set(index, who = new Set())
+      this.requestedAt.set(index, performance.now())
+    }
     who.add(state.source.id)
     this.fetchAndVerify(state, index, controller).then(
       () => { this.release(state, index) },
@@ -187,7 +218,10 @@ export class ChunkScheduler {
     this.totalInflight--
     const who = this.requesters.get(index)
     who?.delete(state.source.id)
-    if (who?.size === 0) this.requesters.delete(index)
+    if (who?.size === 0) {
+      this.requesters.delete(index)
+      this.requestedAt.delete(index)
+    }
   }
 
   private async fetchAndVerify (state: SourceState, index: number, controller: AbortController): Promise<void> {
@@ -244,6 +278,7 @@ export class ChunkScheduler {
     this.options.log.warn({ source: state.source.id, reason }, 'source dropped')
     this.options.onDrop?.(state.source, reason, this.corruptPeers.has(state.source.peerId))
     for (const controller of state.inflight.values()) controller.abort()
+    state.source.close?.()
   }
 
   private async refillSources (): Promise<void> {

@@ -13,6 +13,8 @@ export interface ChunkSource {
   fetchManifest: (maxBytes: number, signal: AbortSignal) => Promise<Uint8Array>
   /** Returns exactly `length` bytes of chunk `index` (starting at byte `offset` of the file). */
   fetchChunk: (index: number, offset: number, length: number, signal: AbortSignal) => Promise<Uint8Array>
+  /** Releases connections kept for later requests. */
+  close?: () => void
 }
 
 /** The serving side of a transport: it serves whatever the content store says is servable. */

@@ -100,7 +100,17 @@ describe('multi-source downloads (2 seeders, 1 downloader, separate processes)',
     await addFile(seederB.home, file.path)
     const peersBefore = await downloader.peers()
     const uploadedBefore = new Map<Daemon, number>()
-    for (const seeder of [seederA, seederB]) uploadedBefore.set(seeder, (await seeder.status()).totals.uploaded)
+    for (const seeder of [seederA, seederB]) {
+      // Racing duplicates of the previous test's download may still be counted: start from a quiet seeder.
+      let last = -1
+      const quiet = await waitFor(`${seeder.name} to finish earlier uploads`, async () => {
+        const now = (await seeder.status()).totals.uploaded
+        const settled = now === last
+        last = now
+        return settled ? { now } : undefined
+      }, { timeoutMs: 10_000, intervalMs: 500 })
+      uploadedBefore.set(seeder, quiet.now)
+    }
     const output = join(dir, 'count.out')
     const result = await chiral(downloader.home, ['get', cid, '-o', output])
     expect(result.code, describeResult(result)).to.equal(0)

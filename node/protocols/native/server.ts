@@ -1,13 +1,14 @@
 import type { Stream } from '@libp2p/interface'
+import { pushable } from 'it-pushable'
 import { MAX_TRANSFER_REQUEST_BYTES, TRANSFER_PROTOCOL } from '../../config/constants.js'
 import { encodeManifest } from '../../content/manifest.js'
 import type { ContentStore } from '../../content/store.js'
+import { FrameReader, frameJson } from '../../p2p/framing.js'
 import type { ChiralLibp2p } from '../../p2p/host.js'
 import type { RateLimiter } from '../../transfer/rate-limiter.js'
 import type { ServedBytes, TransportServer } from '../../transfer/source.js'
 import { errorMessage } from '../../util/errors.js'
 import type { Logger } from '../../util/log.js'
-import { FrameReader, frameJson } from '../../p2p/framing.js'
 import { parseRequest, type ResponseHeader } from './wire.js'
 
 /** Slices of this size pass the upload limiter one at a time, so limits hold within a chunk. */
@@ -22,6 +23,12 @@ export interface NativeServerOptions {
   log: Logger
 }
 
+interface Response { header: ResponseHeader, body?: Uint8Array, cid?: string }
+
+/**
+ * Serves the native transfer protocol. A stream carries any number of requests, one at a time,
+ * so a downloader keeps a few streams open per seeder instead of opening one per chunk.
+ */
 export class NativeTransferServer implements TransportServer {
   readonly name = 'native' as const
 
@@ -45,32 +52,48 @@ export class NativeTransferServer implements TransportServer {
   }
 
   private async serve (stream: Stream, remotePeer: string): Promise<void> {
-    let header: ResponseHeader
-    let body: Uint8Array | undefined
-    let cid: string | undefined
+    const reader = new FrameReader(stream.source)
+    const out = pushable<Uint8Array>()
+    // Observed at once: a peer that resets the stream makes the sink reject while we still read.
+    let sinkError: unknown
+    const sending = stream.sink(out).catch(err => { sinkError = err })
     try {
-      const request = parseRequest(await new FrameReader(stream.source).readJson(MAX_TRANSFER_REQUEST_BYTES))
-      cid = request.cid
-      if (request.op === 'manifest') {
-        const servable = await this.options.store.servable(request.cid)
-        body = servable == null ? undefined : encodeManifest(servable.manifest)
-      } else {
-        body = await this.options.store.readChunk(request.cid, request.index)
+      for (;;) {
+        let request: unknown
+        try {
+          request = await reader.readJson(MAX_TRANSFER_REQUEST_BYTES, true)
+        } catch (err) {
+          out.push(frameJson({ status: 'bad-request', message: errorMessage(err) }))
+          break
+        }
+        if (request === undefined) break
+        const { header, body, cid } = await this.respond(request)
+        out.push(frameJson(header))
+        if (body == null || cid == null) continue
+        for (let offset = 0; offset < body.length; offset += SEND_SLICE_BYTES) {
+          const slice = body.subarray(offset, offset + SEND_SLICE_BYTES)
+          await this.options.uploadLimiter.take(slice.length)
+          out.push(slice)
+        }
+        this.options.onServed({ cid, bytes: body.length, transport: 'native', remote: remotePeer })
       }
-      header = body == null ? { status: 'not-found', message: `not seeding ${request.cid}` } : { status: 'ok', length: body.length }
-    } catch (err) {
-      header = { status: 'bad-request', message: errorMessage(err) }
+    } finally {
+      out.end()
+      await sending
     }
-    const { uploadLimiter, onServed } = this.options
-    await stream.sink((async function * () {
-      yield frameJson(header)
-      if (body == null) return
-      for (let offset = 0; offset < body.length; offset += SEND_SLICE_BYTES) {
-        const slice = body.subarray(offset, offset + SEND_SLICE_BYTES)
-        await uploadLimiter.take(slice.length)
-        yield slice
-      }
-    })())
-    if (body != null && cid != null) onServed({ cid, bytes: body.length, transport: 'native', remote: remotePeer })
+    if (sinkError != null) throw sinkError
+  }
+
+  private async respond (raw: unknown): Promise<Response> {
+    try {
+      const request = parseRequest(raw)
+      const body = request.op === 'manifest'
+        ? await this.options.store.servable(request.cid).then(servable => servable == null ? undefined : encodeManifest(servable.manifest))
+        : await this.options.store.readChunk(request.cid, request.index)
+      if (body == null) return { header: { status: 'not-found', message: `not seeding ${request.cid}` } }
+      return { header: { status: 'ok', length: body.length }, body, cid: request.cid }
+    } catch (err) {
+      return { header: { status: 'bad-request', message: errorMessage(err) } }
+    }
   }
 }

@@ -1,15 +1,25 @@
-import type { PeerId } from '@libp2p/interface'
+import type { PeerId, Stream } from '@libp2p/interface'
+import { pushable, type Pushable } from 'it-pushable'
 import { MAX_TRANSFER_HEADER_BYTES, TRANSFER_PROTOCOL } from '../../config/constants.js'
+import { FrameReader, frameJson } from '../../p2p/framing.js'
 import type { ChiralLibp2p } from '../../p2p/host.js'
 import { SourceError, type ChunkSource } from '../../transfer/source.js'
-import { FrameReader, frameJson } from '../../p2p/framing.js'
 import type { ResponseHeader, TransferRequest } from './wire.js'
 
-/** Fetches from a seeder over the node's own libp2p protocol. */
+/** Idle streams kept per seeder for the next requests. */
+const MAX_IDLE_STREAMS = 16
+
+interface OpenStream { stream: Stream, reader: FrameReader, requests: Pushable<Uint8Array> }
+
+/**
+ * Fetches from a seeder over the node's own libp2p protocol. Streams are reused for request
+ * after request, so each chunk costs one request frame rather than a stream set-up.
+ */
 export class NativeSource implements ChunkSource {
   readonly transport = 'native' as const
   readonly id: string
   readonly peerId: string
+  private readonly idle: OpenStream[] = []
 
   constructor (private readonly host: ChiralLibp2p, private readonly peer: PeerId, private readonly cid: string) {
     this.peerId = peer.toString()
@@ -26,24 +36,46 @@ export class NativeSource implements ChunkSource {
     return body
   }
 
+  close (): void {
+    for (const open of this.idle.splice(0)) {
+      open.requests.end()
+      void open.stream.close().catch(() => {})
+    }
+  }
+
   private async request (request: TransferRequest, maxBody: number, signal: AbortSignal): Promise<Uint8Array> {
-    const stream = await this.host.dialProtocol(this.peer, TRANSFER_PROTOCOL, { signal })
-    const onAbort = (): void => { stream.abort(new Error('request aborted')) }
+    const open = this.idle.pop() ?? await this.openStream(signal)
+    const onAbort = (): void => { open.stream.abort(new Error('request aborted')) }
     signal.addEventListener('abort', onAbort, { once: true })
+    let reusable = false
     try {
-      await stream.sink([frameJson(request)])
-      const reader = new FrameReader(stream.source)
-      const header = await reader.readJson(MAX_TRANSFER_HEADER_BYTES) as ResponseHeader
+      open.requests.push(frameJson(request))
+      const header = await open.reader.readJson(MAX_TRANSFER_HEADER_BYTES) as ResponseHeader
       if (header?.status !== 'ok') {
+        reusable = header?.status === 'not-found'
         throw new SourceError(`seeder answered ${String(header?.status)}: ${String((header as { message?: unknown })?.message ?? '')}`, header?.status === 'not-found')
       }
       if (!Number.isSafeInteger(header.length) || header.length < 0 || header.length > maxBody) {
         throw new SourceError(`seeder announced ${String(header.length)} bytes, limit ${maxBody}`, true)
       }
-      return await reader.readBody(header.length)
+      const body = await open.reader.readBody(header.length)
+      reusable = true
+      return body
     } finally {
       signal.removeEventListener('abort', onAbort)
-      await stream.close().catch(() => {})
+      if (reusable && !signal.aborted && this.idle.length < MAX_IDLE_STREAMS) this.idle.push(open)
+      else if (!reusable || signal.aborted) open.stream.abort(new Error('stream discarded'))
+      else {
+        open.requests.end()
+        void open.stream.close().catch(() => {})
+      }
     }
+  }
+
+  private async openStream (signal: AbortSignal): Promise<OpenStream> {
+    const stream = await this.host.dialProtocol(this.peer, TRANSFER_PROTOCOL, { signal })
+    const requests = pushable<Uint8Array>()
+    stream.sink(requests).catch(() => {})
+    return { stream, reader: new FrameReader(stream.source), requests }
   }
 }

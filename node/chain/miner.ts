@@ -1,0 +1,160 @@
+import type { Block } from '@ethereumjs/block'
+import { bytesToHex, equalsBytes, hexToBytes, type Address, type PrefixedHexString } from '@ethereumjs/util'
+import { EventEmitter } from 'node:events'
+import { errorMessage } from '../util/errors.js'
+import type { Logger } from '../util/log.js'
+import type { Chain } from './chain.js'
+import type { TxPool } from './txpool.js'
+
+/** Finds a nonce for a seal hash; implemented by the Ethash worker pool. */
+export interface NonceSearch {
+  mine: (job: { sealHash: Uint8Array, blockNumber: bigint, difficulty: bigint, signal: AbortSignal }) => Promise<{ nonce: Uint8Array, mixHash: Uint8Array } | undefined>
+  readonly hashrate: number
+  setThreads: (threads: number) => void
+  readonly threads: number
+  stop: () => Promise<void>
+}
+
+export interface MinerEvents {
+  mined: [block: Block]
+}
+
+/** How often a template is rebuilt to pick up new transactions and a fresh timestamp. */
+const TEMPLATE_REFRESH_MS = 3_000
+/** External hashrate reports (eth_submitHashrate) count for this long. */
+const EXTERNAL_HASHRATE_TTL_MS = 60_000
+const WORK_TEMPLATES_KEPT = 8
+
+interface Work { template: Block, sealHash: Uint8Array }
+
+/**
+ * Mines on the current head: builds a template from the pool, searches nonces on worker
+ * threads, and starts over on a new head or every few seconds. The same templates are handed
+ * to external miners through eth_getWork / eth_submitWork.
+ */
+export class Miner extends EventEmitter<MinerEvents> {
+  private running = false
+  private round?: AbortController
+  private loop?: Promise<void>
+  private readonly recentWork: Work[] = []
+  private readonly externalHashrates = new Map<string, { rate: number, at: number }>()
+  private blocksMined = 0
+
+  constructor (
+    private readonly chain: Chain,
+    private readonly pool: TxPool,
+    private readonly search: NonceSearch,
+    private readonly sealHashOf: (block: Block) => Uint8Array,
+    public coinbase: Address,
+    private readonly log: Logger
+  ) {
+    super()
+    chain.on('head', () => { this.round?.abort() })
+  }
+
+  get mining (): boolean {
+    return this.running
+  }
+
+  get minedCount (): number {
+    return this.blocksMined
+  }
+
+  get hashrate (): number {
+    const now = Date.now()
+    let external = 0
+    for (const [id, report] of this.externalHashrates) {
+      if (now - report.at > EXTERNAL_HASHRATE_TTL_MS) this.externalHashrates.delete(id)
+      else external += report.rate
+    }
+    return (this.running ? this.search.hashrate : 0) + external
+  }
+
+  start (threads?: number): void {
+    if (threads != null) this.search.setThreads(threads)
+    if (this.running) return
+    this.running = true
+    this.loop = this.mineLoop()
+  }
+
+  async stop (): Promise<void> {
+    this.running = false
+    this.round?.abort()
+    await this.loop
+  }
+
+  /** [seal hash, seed hash, boundary] of a fresh template, as eth_getWork returns. */
+  async getWork (): Promise<[PrefixedHexString, PrefixedHexString, PrefixedHexString, PrefixedHexString]> {
+    const work = await this.newWork()
+    const boundary = (2n ** 256n) / work.template.header.difficulty
+    return [
+      bytesToHex(work.sealHash),
+      seedHashOf(work.template.header.number),
+      `0x${boundary.toString(16).padStart(64, '0')}`,
+      `0x${work.template.header.number.toString(16)}`
+    ]
+  }
+
+  /** Accepts a solution for a template handed out by getWork; true if it made a valid block. */
+  async submitWork (nonce: PrefixedHexString, sealHash: PrefixedHexString, mixHash: PrefixedHexString): Promise<boolean> {
+    const work = this.recentWork.find(candidate => equalsBytes(candidate.sealHash, hexToBytes(sealHash)))
+    if (work == null) return false
+    return await this.submit(work, hexToBytes(nonce), hexToBytes(mixHash))
+  }
+
+  submitHashrate (rate: bigint, id: PrefixedHexString): void {
+    this.externalHashrates.set(id, { rate: Number(rate), at: Date.now() })
+  }
+
+  private async mineLoop (): Promise<void> {
+    while (this.running) {
+      const round = new AbortController()
+      this.round = round
+      const refresh = setTimeout(() => { round.abort() }, TEMPLATE_REFRESH_MS)
+      try {
+        const work = await this.newWork()
+        const found = await this.search.mine({ sealHash: work.sealHash, blockNumber: work.template.header.number, difficulty: work.template.header.difficulty, signal: round.signal })
+        if (found != null) await this.submit(work, found.nonce, found.mixHash)
+      } catch (err) {
+        this.log.warn({ err: errorMessage(err) }, 'mining round failed')
+        await new Promise(resolve => setTimeout(resolve, 1000))
+      } finally {
+        clearTimeout(refresh)
+      }
+    }
+  }
+
+  private async newWork (): Promise<Work> {
+    const { block } = await this.chain.buildTemplate(await this.pool.executable(), this.coinbase, BigInt(Math.floor(Date.now() / 1000)))
+    const work = { template: block, sealHash: this.sealHashOf(block) }
+    this.recentWork.push(work)
+    if (this.recentWork.length > WORK_TEMPLATES_KEPT) this.recentWork.shift()
+    return work
+  }
+
+  private async submit (work: Work, nonce: Uint8Array, mixHash: Uint8Array): Promise<boolean> {
+    const block = this.chain.seal(work.template, nonce, mixHash)
+    try {
+      const result = await this.chain.importBlock(block)
+      if (result === 'known') return true
+      this.blocksMined++
+      this.log.info({ number: Number(block.header.number), hash: bytesToHex(block.hash()), txs: block.transactions.length }, 'mined block')
+      this.emit('mined', block)
+      return true
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'mined block rejected')
+      return false
+    }
+  }
+}
+
+/** Ethash seed hash of the epoch of block `number`: keccak256 applied once per epoch to zeros. */
+function seedHashOf (number: bigint): PrefixedHexString {
+  return seedHashes(Number(number / 30000n))
+}
+
+let seedCache: PrefixedHexString[] = []
+function seedHashes (epoch: number): PrefixedHexString {
+  if (seedCache.length === 0) seedCache = ['0x' + '00'.repeat(32) as PrefixedHexString]
+  return seedCache[Math.min(epoch, seedCache.length - 1)] as PrefixedHexString
+}
