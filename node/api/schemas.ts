@@ -71,7 +71,9 @@ export const Status = Type.Object({
     api: Type.String(),
     events: Type.String(),
     openapi: Type.String(),
-    http: Type.Array(Type.String())
+    http: Type.Array(Type.String()),
+    rpc: Type.String(),
+    rpcWs: Type.String()
   }),
   version: Type.String(),
   uptimeSeconds: Type.Integer(),
@@ -79,6 +81,14 @@ export const Status = Type.Object({
   seeding: Type.Integer(),
   activeDownloads: Type.Integer(),
   limits: RateLimits,
+  chain: Type.Object({
+    chainId: Type.String(),
+    head: Type.Object({ number: Type.String(), hash: Type.String() }),
+    syncing: Type.Boolean(),
+    mining: Type.Boolean(),
+    hashrate: Type.Integer()
+  }),
+  wallet: Type.Union([Type.String(), Type.Null()]),
   totals: Type.Object({ uploaded: Type.Integer(), downloaded: Type.Integer() })
 })
 

@@ -11,6 +11,7 @@ import type { ChiralNode } from '../daemon/chiral-node.js'
 import { fileUrl } from '../protocols/http/paths.js'
 import { ChiralError } from '../util/errors.js'
 import { parseWei } from '../util/units.js'
+import { registerChainRoutes } from './chain-routes.js'
 import {
   AddFileBody, CidParams, Download, ErrorBody, Peer, RateLimits, RateLimitsPatch, SeedFile, StartDownloadBody, Status
 } from './schemas.js'
@@ -76,13 +77,28 @@ export async function createApiServer (node: ChiralNode): Promise<FastifyInstanc
     return {
       peerId: node.host.peerId.toString(),
       addresses: node.host.getMultiaddrs().map(address => address.toString()),
-      urls: { api: apiUrl, events: `${apiUrl}${API_PREFIX}/events`, openapi: `${apiUrl}${API_PREFIX}/openapi.json`, http: node.httpServer.endpoints() },
+      urls: {
+        api: apiUrl,
+        events: `${apiUrl}${API_PREFIX}/events`,
+        openapi: `${apiUrl}${API_PREFIX}/openapi.json`,
+        http: node.httpServer.endpoints(),
+        rpc: node.chainService.rpcUrls?.url ?? '',
+        rpcWs: node.chainService.rpcUrls?.wsUrl ?? ''
+      },
       version: packageVersion,
       uptimeSeconds: Math.floor((Date.now() - node.startedAt) / 1000),
       connectedPeers: node.host.getPeers().length,
       seeding: files.filter(file => file.state === 'seeding').length,
       activeDownloads: downloads.filter(download => ['discovering', 'downloading', 'verifying'].includes(download.state)).length,
       limits: { maxUploadRate: node.uploadLimiter.rate, maxDownloadRate: node.downloadLimiter.rate },
+      chain: {
+        chainId: node.chainService.chain.chainId.toString(),
+        head: node.chainService.headSummary(),
+        syncing: node.chainService.sync.syncStatus !== false,
+        mining: node.chainService.miner.mining,
+        hashrate: Math.round(node.chainService.miner.hashrate)
+      },
+      wallet: await node.wallet.address().catch(() => null),
       totals: { uploaded: node.totals.uploaded, downloaded: node.peerStats.list().reduce((sum, peer) => sum + peer.bytesDownloaded, 0) }
     }
   })
@@ -164,6 +180,8 @@ export async function createApiServer (node: ChiralNode): Promise<FastifyInstanc
     node.setRateLimits(request.body)
     return { maxUploadRate: node.uploadLimiter.rate, maxDownloadRate: node.downloadLimiter.rate }
   })
+
+  registerChainRoutes(app, node, API_PREFIX)
 
   app.get(`${API_PREFIX}/events`, { schema: { summary: 'Server-Sent Events: "download" progress and "add" hashing progress' } }, async (request, reply) => {
     reply.hijack()

@@ -2,6 +2,7 @@ import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { Blockchain, Consensus, ConsensusOptions } from '@ethereumjs/blockchain'
 import { ChainValidationError } from './errors.js'
 import { nextDifficulty, type DifficultyRule } from './difficulty.js'
+import { InvalidDifficultyError, InvalidProofOfWorkError } from './ethash/errors.js'
 
 /** Proof-of-work checking, injected so the consensus rules do not depend on how hashes are computed. */
 export type PowVerifier = (header: BlockHeader) => Promise<boolean>
@@ -24,16 +25,14 @@ export class ChiralConsensus implements Consensus {
 
   async validateConsensus (block: Block): Promise<void> {
     if (block.uncleHeaders.length > 0) throw new ChainValidationError(`block ${block.header.number} has uncles, which this chain does not use`)
-    if (!(await this.verifyPow(block.header))) throw new ChainValidationError(`invalid proof of work in block ${block.header.number}`)
+    if (!(await this.verifyPow(block.header))) throw new InvalidProofOfWorkError(block.header.number, 'mix hash or target not met')
   }
 
   async validateDifficulty (header: BlockHeader): Promise<void> {
     if (this.blockchain == null) throw new Error('consensus used before setup')
     const parent = await this.blockchain.getBlock(header.parentHash)
     const expected = nextDifficulty(parent.header, header.timestamp, this.rule)
-    if (header.difficulty !== expected) {
-      throw new ChainValidationError(`invalid difficulty in block ${header.number}: ${header.difficulty}, expected ${expected}`)
-    }
+    if (header.difficulty !== expected) throw new InvalidDifficultyError(header.number, header.difficulty, expected)
   }
 
   async newBlock (): Promise<void> {}

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events'
 import { errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/log.js'
 import type { Chain } from './chain.js'
+import { epochOf, powTarget, seedHash } from './ethash/index.js'
 import type { TxPool } from './txpool.js'
 
 /** Finds a nonce for a seal hash; implemented by the Ethash worker pool. */
@@ -56,6 +57,10 @@ export class Miner extends EventEmitter<MinerEvents> {
     return this.running
   }
 
+  get threads (): number {
+    return this.search.threads
+  }
+
   get minedCount (): number {
     return this.blocksMined
   }
@@ -86,10 +91,10 @@ export class Miner extends EventEmitter<MinerEvents> {
   /** [seal hash, seed hash, boundary] of a fresh template, as eth_getWork returns. */
   async getWork (): Promise<[PrefixedHexString, PrefixedHexString, PrefixedHexString, PrefixedHexString]> {
     const work = await this.newWork()
-    const boundary = (2n ** 256n) / work.template.header.difficulty
+    const boundary = min(powTarget(work.template.header.difficulty), MAX_UINT256)
     return [
       bytesToHex(work.sealHash),
-      seedHashOf(work.template.header.number),
+      bytesToHex(seedHash(epochOf(work.template.header.number))),
       `0x${boundary.toString(16).padStart(64, '0')}`,
       `0x${work.template.header.number.toString(16)}`
     ]
@@ -148,13 +153,8 @@ export class Miner extends EventEmitter<MinerEvents> {
   }
 }
 
-/** Ethash seed hash of the epoch of block `number`: keccak256 applied once per epoch to zeros. */
-function seedHashOf (number: bigint): PrefixedHexString {
-  return seedHashes(Number(number / 30000n))
-}
+const MAX_UINT256 = 2n ** 256n - 1n
 
-let seedCache: PrefixedHexString[] = []
-function seedHashes (epoch: number): PrefixedHexString {
-  if (seedCache.length === 0) seedCache = ['0x' + '00'.repeat(32) as PrefixedHexString]
-  return seedCache[Math.min(epoch, seedCache.length - 1)] as PrefixedHexString
+function min (a: bigint, b: bigint): bigint {
+  return a < b ? a : b
 }

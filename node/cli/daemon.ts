@@ -29,6 +29,8 @@ export async function runDaemon (home: string, overrides: Partial<Config>, compo
     `  data directory  ${home}`,
     `  api             ${apiUrl}  (token in ${join(home, 'api-token')})`,
     `  http            ${node.httpServer.endpoints().join(' ')}`,
+    `  json-rpc        ${node.chainService.rpcUrls?.url ?? ''}  (chain ${node.chainService.spec.name}, id ${node.chainService.chain.chainId})`,
+    `  wallet          ${await node.wallet.address().catch(() => 'none')}${node.chainService.miner.mining ? '  (mining)' : ''}`,
     ...node.host.getMultiaddrs().map(address => `  p2p             ${address.toString()}`),
     ''
   ].join('\n'))

@@ -7,12 +7,20 @@ import { parseContentId } from '../content/cid.js'
 import type { DownloadProgress } from '../transfer/downloads.js'
 import { ChiralError, FileMissingError, NotAFileError, errorMessage } from '../util/errors.js'
 import { formatBytes, parseByteRate, parseWei } from '../util/units.js'
+import { registerChainCommands } from './chain-commands.js'
 import { ApiClient } from './client.js'
 import { ProgressBar } from './progress.js'
 
 /** Exit codes a script can tell apart; every other failure exits 1. */
 const EXIT_CODES: Record<string, number> = {
   INVALID_INPUT: 2,
+  INVALID_AMOUNT: 2,
+  INVALID_MNEMONIC: 2,
+  WEAK_PASSWORD: 2,
+  PASSWORD_REQUIRED: 2,
+  WRONG_PASSWORD: 6,
+  NO_WALLET: 6,
+  WALLET_LOCKED: 6,
   INVALID_CID: 2,
   FILE_NOT_FOUND: 2,
   NOT_A_FILE: 2,
@@ -25,6 +33,11 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 const port = (value: string): number => {
   const parsed = Number(value)
   if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError('a port is 0-65535 (0 = any free port)')
+  return parsed
+}
+const positiveInteger = (value: string): number => {
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('a whole number of at least 1')
   return parsed
 }
 const rate = (value: string): number => {
@@ -49,10 +62,16 @@ program.command('daemon')
   .option('--api-port <port>', 'local API port (0 = any free port)', port)
   .option('--http-port <port>', 'HTTP transfer port (0 = any free port)', port)
   .option('--http-host <host>', 'HTTP transfer bind address')
+  .option('--rpc-port <port>', 'Ethereum JSON-RPC port on 127.0.0.1 (0 = any free port)', port)
+  .option('--genesis <name-or-path>', 'chain genesis: chiral, dev, or a genesis JSON file')
+  .option('--mine', 'mine blocks (the default)')
+  .option('--no-mine', 'do not mine')
+  .option('--miner-threads <n>', 'mining threads', positiveInteger)
+  .option('--coinbase <address>', 'mining reward address (default: the node wallet)')
   .option('--max-upload-rate <rate>', 'upload limit in bytes/s, e.g. 10M (0 = unlimited)', rate)
   .option('--max-download-rate <rate>', 'download limit in bytes/s, e.g. 10M (0 = unlimited)', rate)
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
-  .action(async (options: { listen?: string[], bootstrap?: string[], announce?: string[], apiPort?: number, httpPort?: number, httpHost?: string, maxUploadRate?: number, maxDownloadRate?: number, logLevel?: Config['logLevel'] }) => {
+  .action(async (options: { listen?: string[], bootstrap?: string[], announce?: string[], apiPort?: number, httpPort?: number, httpHost?: string, rpcPort?: number, genesis?: string, mine?: boolean, minerThreads?: number, coinbase?: string, maxUploadRate?: number, maxDownloadRate?: number, logLevel?: Config['logLevel'] }) => {
     // Loaded only here: libp2p and the servers cost ~0.4 s of start-up that other commands skip.
     const { runDaemon } = await import('./daemon.js')
     await runDaemon(home(), {
@@ -62,6 +81,12 @@ program.command('daemon')
       apiPort: options.apiPort,
       httpPort: options.httpPort,
       httpHost: options.httpHost,
+      rpcPort: options.rpcPort,
+      chainGenesis: options.genesis,
+      // Commander sets mine=true by default because of --no-mine; only an explicit flag overrides the config.
+      mine: process.argv.includes('--no-mine') ? false : process.argv.includes('--mine') ? true : undefined,
+      minerThreads: options.minerThreads,
+      coinbase: options.coinbase,
       maxUploadRate: options.maxUploadRate,
       maxDownloadRate: options.maxDownloadRate,
       logLevel: options.logLevel
@@ -197,6 +222,8 @@ program.command('limits')
       : await api.request<{ maxUploadRate: number, maxDownloadRate: number }>('GET', '/api/settings/limits')
     process.stdout.write(`upload ${limits.maxUploadRate} B/s, download ${limits.maxDownloadRate} B/s (0 = unlimited)\n`)
   })
+
+registerChainCommands(program, home, client)
 
 program.parseAsync().catch((err: unknown) => {
   const code = err instanceof ChiralError ? err.code : 'ERROR'

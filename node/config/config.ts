@@ -7,7 +7,7 @@ import { InvalidInputError } from '../util/errors.js'
 import { parseByteRate } from '../util/units.js'
 import {
   CONFIG_FILENAME, DEFAULT_API_PORT, DEFAULT_HOME_DIRNAME, DEFAULT_HTTP_PORT, DEFAULT_P2P_TCP_PORT,
-  DEFAULT_P2P_WS_PORT, DEFAULT_RECORD_TTL_SECONDS, LOOPBACK
+  DEFAULT_P2P_WS_PORT, DEFAULT_RECORD_TTL_SECONDS, DEFAULT_RPC_PORT, LOOPBACK
 } from './constants.js'
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 })
@@ -27,6 +27,13 @@ export const ConfigSchema = Type.Object({
   downloadTransports: Type.Array(Type.Union([Type.Literal('native'), Type.Literal('http')]), {
     minItems: 1, uniqueItems: true, description: 'transports this node downloads over'
   }),
+  chainGenesis: Type.String({ description: 'built-in genesis name (chiral, dev) or a path to a genesis JSON file' }),
+  mine: Type.Boolean({ description: 'mine blocks on start' }),
+  minerThreads: Type.Integer({ minimum: 1, maximum: 256 }),
+  coinbase: Type.String({ pattern: '^(0x[0-9a-fA-F]{40})?$', description: 'mining reward address; empty = the node wallet' }),
+  rpcHost: Type.String(),
+  rpcPort: Port,
+  ethashCacheDir: Type.String({ description: 'where Ethash light caches are kept; empty = <home>/ethash' }),
   logLevel: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map(level => Type.Literal(level)))
 }, { additionalProperties: false })
 
@@ -46,6 +53,13 @@ export function defaultConfig (): Config {
     defaultPricePerMiB: '0',
     recordTtlSeconds: DEFAULT_RECORD_TTL_SECONDS,
     downloadTransports: ['native', 'http'],
+    chainGenesis: 'chiral',
+    mine: true,
+    minerThreads: 1,
+    coinbase: '',
+    rpcHost: LOOPBACK,
+    rpcPort: DEFAULT_RPC_PORT,
+    ethashCacheDir: '',
     logLevel: 'info'
   }
 }
@@ -68,6 +82,13 @@ const ENV_OVERRIDES: Record<string, (config: Config, value: string) => void> = {
   CHIRAL_DEFAULT_PRICE_PER_MIB: (c, v) => { c.defaultPricePerMiB = v },
   CHIRAL_RECORD_TTL_SECONDS: (c, v) => { c.recordTtlSeconds = Number(v) },
   CHIRAL_DOWNLOAD_TRANSPORTS: (c, v) => { c.downloadTransports = splitList(v) as Config['downloadTransports'] },
+  CHIRAL_GENESIS: (c, v) => { c.chainGenesis = v },
+  CHIRAL_MINE: (c, v) => { c.mine = v === '1' || v === 'true' },
+  CHIRAL_MINER_THREADS: (c, v) => { c.minerThreads = Number(v) },
+  CHIRAL_COINBASE: (c, v) => { c.coinbase = v },
+  CHIRAL_RPC_HOST: (c, v) => { c.rpcHost = v },
+  CHIRAL_RPC_PORT: (c, v) => { c.rpcPort = Number(v) },
+  CHIRAL_ETHASH_DIR: (c, v) => { c.ethashCacheDir = v },
   CHIRAL_LOG_LEVEL: (c, v) => { c.logLevel = v as Config['logLevel'] }
 }
 

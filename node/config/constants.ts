@@ -21,6 +21,7 @@ export const DEFAULT_P2P_TCP_PORT = 30480
 export const DEFAULT_P2P_WS_PORT = 30481
 export const DEFAULT_HTTP_PORT = 30482
 export const DEFAULT_API_PORT = 30483
+export const DEFAULT_RPC_PORT = 8545
 export const LOOPBACK = '127.0.0.1'
 
 export const DHT_PROTOCOL = '/chiral/kad/1.0.0'

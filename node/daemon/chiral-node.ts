@@ -4,7 +4,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
+import { createAddressFromString } from '@ethereumjs/util'
+import { AccountHistory } from '../chain/account-history.js'
+import { ChainService } from '../chain/service.js'
 import { API_ENDPOINT_FILENAME, API_TOKEN_FILENAME } from '../config/constants.js'
+import { openNodeWallet } from '../wallet/node-wallet.js'
+import type { WalletService } from '../wallet/wallet-service.js'
 import type { Config } from '../config/config.js'
 import { ContentStore, type SeedEntry } from '../content/store.js'
 import { Database } from '../db/database.js'
@@ -45,6 +50,9 @@ export class ChiralNode {
   httpServer!: HttpTransferServer
   readonly apiToken: string
   private privateKey!: PrivateKey
+  readonly chainService: ChainService
+  accountHistory!: AccountHistory
+  wallet!: WalletService
   readonly startedAt = Date.now()
   readonly totals = { uploaded: 0, downloaded: 0 }
 
@@ -55,17 +63,32 @@ export class ChiralNode {
     this.store = components.createStore?.(this.db) ?? new ContentStore(this.db)
     this.peerStats = new PeerStatsStore(this.db)
     this.apiToken = loadOrCreateToken(home)
+    this.chainService = new ChainService({
+      home,
+      db: this.db,
+      genesis: config.chainGenesis,
+      ethashCacheDir: config.ethashCacheDir,
+      minerThreads: config.minerThreads,
+      rpcHost: config.rpcHost,
+      rpcPort: config.rpcPort,
+      rpcAllowedOrigins: [],
+      log
+    })
   }
 
   async start (): Promise<void> {
     await this.db.open()
     await this.peerStats.load()
+    await this.chainService.open()
+    this.accountHistory = new AccountHistory(this.db, this.chainService.chain)
+    this.wallet = await openNodeWallet(this.home, this.log)
     this.privateKey = await loadOrCreatePeerKey(this.home)
     this.host = await createHost({
       privateKey: this.privateKey,
       listen: this.config.listen,
       announce: this.config.announce,
-      bootstrap: this.config.bootstrap
+      bootstrap: this.config.bootstrap,
+      isBanned: peer => this.chainService.isBanned(peer)
     })
     const onServed = (served: ServedBytes): void => { this.onServed(served) }
     this.httpServer = new HttpTransferServer({
@@ -118,6 +141,12 @@ export class ChiralNode {
     }
     this.discovery.startRepublishing(async () => (await this.store.list()).filter(entry => entry.state === 'seeding'))
     await this.downloads.resumeAll()
+    const walletAddress = await this.wallet.address().catch(() => undefined)
+    if (walletAddress != null) this.accountHistory.watch(walletAddress)
+    const coinbase = this.config.coinbase !== '' ? this.config.coinbase : walletAddress
+    await this.chainService.start(this.host, createAddressFromString(coinbase ?? ZERO_ADDRESS))
+    if (this.config.mine && coinbase != null) this.chainService.miner.start(this.config.minerThreads)
+    else if (this.config.mine) this.log.warn('not mining: no coinbase (set coinbase in the config or create a wallet)')
   }
 
   async add (path: string, pricePerMiB: bigint | undefined, onBytes?: (bytes: number, total: number) => void): Promise<SeedEntry> {
@@ -150,6 +179,7 @@ export class ChiralNode {
   async stop (): Promise<void> {
     await rm(join(this.home, API_ENDPOINT_FILENAME), { force: true })
     this.discovery?.stop()
+    await this.chainService.stop()
     await this.downloads?.stop()
     for (const transport of [...this.transports].reverse()) await transport.stop().catch(() => {})
     await this.host?.stop()
@@ -200,6 +230,8 @@ export class ChiralNode {
     return sources
   }
 }
+
+const ZERO_ADDRESS = '0x0000000000000000000000000000000000000000'
 
 function loadOrCreateToken (home: string): string {
   const path = join(home, API_TOKEN_FILENAME)

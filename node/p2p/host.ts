@@ -19,6 +19,8 @@ export interface HostOptions {
   listen: string[]
   announce: string[]
   bootstrap: string[]
+  /** Peers refused at the connection level (banned for misbehaviour). */
+  isBanned?: (peerId: string) => boolean
 }
 
 /**
@@ -30,6 +32,10 @@ export async function createHost (options: HostOptions): Promise<ChiralLibp2p> {
   return await createLibp2p({
     privateKey: options.privateKey,
     addresses: { listen: options.listen, announce: options.announce },
+    connectionGater: {
+      denyDialPeer: peer => options.isBanned?.(peer.toString()) ?? false,
+      denyInboundEncryptedConnection: peer => options.isBanned?.(peer.toString()) ?? false
+    },
     transports: [tcp(), webSockets()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({

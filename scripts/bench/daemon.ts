@@ -59,7 +59,7 @@ export class Daemon {
     mkdirSync(options.home, { recursive: true })
     const args = [
       ...(options.nodeArgs ?? []), CLI, '--home', options.home, 'daemon',
-      '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--http-port', '0', '--http-host', '127.0.0.1',
+      '--listen', '/ip4/127.0.0.1/tcp/0', '--api-port', '0', '--http-port', '0', '--http-host', '127.0.0.1', '--rpc-port', '0', '--no-mine',
       '--log-level', 'warn',
       ...(options.bootstrap == null ? [] : ['--bootstrap', options.bootstrap]),
       ...(options.args ?? [])

@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CLI_PATH } from './paths.js'
 import { cleanEnv, track, waitFor, waitForExit } from './processes.js'
+
+/** One Ethash cache directory for every test daemon, so epoch 0 is built once per machine. */
+export const SHARED_ETHASH_DIR = join(tmpdir(), 'chiral-ethash-test-cache')
 
 export interface DaemonOptions {
   /** Multiaddrs (with /p2p/<id>) to join through. */
@@ -13,6 +17,9 @@ export interface DaemonOptions {
   /** A script taking the same arguments as `chiral daemon` (default: the real CLI). */
   script?: string
   startTimeoutMs?: number
+  /** Mine blocks (off by default so transfer tests keep the CPU). */
+  mine?: boolean
+  genesis?: string
 }
 
 export interface ApiResponse<T = unknown> {
@@ -95,12 +102,14 @@ export class Daemon {
     const args = [
       options.script ?? CLI_PATH, '--home', home, 'daemon',
       '--listen', '/ip4/127.0.0.1/tcp/0',
-      '--api-port', '0', '--http-port', '0', '--http-host', '127.0.0.1',
+      '--api-port', '0', '--http-port', '0', '--http-host', '127.0.0.1', '--rpc-port', '0',
+      ...(options.mine === true ? ['--mine'] : ['--no-mine']),
+      ...(options.genesis == null ? [] : ['--genesis', options.genesis]),
       ...(options.bootstrap ?? []).flatMap(address => ['--bootstrap', address]),
       ...(options.maxUploadRate == null ? [] : ['--max-upload-rate', options.maxUploadRate]),
       ...(options.maxDownloadRate == null ? [] : ['--max-download-rate', options.maxDownloadRate])
     ]
-    const child = track(spawn(process.execPath, args, { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] }))
+    const child = track(spawn(process.execPath, args, { env: cleanEnv({ CHIRAL_ETHASH_DIR: SHARED_ETHASH_DIR }), stdio: ['ignore', 'pipe', 'pipe'] }))
     const daemon = new Daemon(name, home, child)
     await daemon.waitUntilReady(options.startTimeoutMs ?? 30_000)
     return daemon
