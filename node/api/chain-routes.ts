@@ -61,8 +61,7 @@ export function registerChainRoutes (app: FastifyInstance, node: ChiralNode, pre
     const result = mnemonic == null
       ? await node.wallet.create({ password, words, force })
       : { ...(await node.wallet.import({ mnemonic, password, force })), mnemonic: undefined }
-    node.accountHistory.watch(result.address)
-    if (node.config.coinbase === '') chainService.setCoinbase(result.address)
+    node.useWallet(result.address)
     return await reply.code(201).send({ address: result.address, mnemonic: result.mnemonic })
   })
 

@@ -14,6 +14,10 @@ export const StartDownloadBody = Type.Object({
   output: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'file path or existing directory' }))
 }, { additionalProperties: false })
 
+export const ConnectPeerBody = Type.Object({
+  address: Type.String({ minLength: 1, maxLength: 512, description: 'multiaddr with /p2p/<peer id>' })
+}, { additionalProperties: false })
+
 export const RateLimits = Type.Object({
   maxUploadRate: Type.Integer({ minimum: 0, description: 'bytes per second, 0 = unlimited' }),
   maxDownloadRate: Type.Integer({ minimum: 0, description: 'bytes per second, 0 = unlimited' })

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import { readFileSync } from 'node:fs'
 import swagger from '@fastify/swagger'
+import { multiaddr } from '@multiformats/multiaddr'
 import { Type } from '@sinclair/typebox'
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import { MAX_API_BODY_BYTES } from '../config/constants.js'
@@ -13,7 +14,7 @@ import { ChiralError } from '../util/errors.js'
 import { parseWei } from '../util/units.js'
 import { registerChainRoutes } from './chain-routes.js'
 import {
-  AddFileBody, CidParams, Download, ErrorBody, Peer, RateLimits, RateLimitsPatch, SeedFile, StartDownloadBody, Status
+  AddFileBody, CidParams, ConnectPeerBody, Download, ErrorBody, Peer, RateLimits, RateLimitsPatch, SeedFile, StartDownloadBody, Status
 } from './schemas.js'
 
 export const API_PREFIX = '/api'
@@ -119,6 +120,21 @@ export async function createApiServer (node: ChiralNode): Promise<FastifyInstanc
         failures: stats?.failures ?? 0
       }
     })
+  })
+
+  app.post<{ Body: { address: string } }>(`${API_PREFIX}/peers`, {
+    schema: { summary: 'Connect to a peer by multiaddr (with /p2p/<id>)', body: ConnectPeerBody, response: { 200: Type.Object({ peerId: Type.String() }), ...errors } }
+  }, async request => {
+    let address
+    try {
+      address = multiaddr(request.body.address)
+    } catch {
+      throw new ChiralError('INVALID_INPUT', `not a multiaddr: ${request.body.address}`)
+    }
+    const connection = await node.host.dial(address, { signal: AbortSignal.timeout(10_000) }).catch((err: Error) => {
+      throw new ChiralError('DIAL_FAILED', `could not connect to ${request.body.address}: ${err.message}`, 502)
+    })
+    return { peerId: connection.remotePeer.toString() }
   })
 
   app.get(`${API_PREFIX}/files`, { schema: { summary: 'Files this node seeds', response: { 200: Type.Array(SeedFile), ...errors } } }, async () => {

@@ -210,6 +210,13 @@ program.command('peers')
     }
   })
 
+program.command('connect <multiaddr>')
+  .description('connect the running daemon to a peer')
+  .action(async (address: string) => {
+    const { peerId } = await client().request<{ peerId: string }>('POST', '/api/peers', { address })
+    process.stdout.write(`connected to ${peerId}\n`)
+  })
+
 program.command('limits')
   .description('show or change rate limits on the running daemon')
   .option('--max-upload-rate <rate>', 'bytes/s, e.g. 10M (0 = unlimited)', rate)

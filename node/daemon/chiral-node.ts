@@ -53,6 +53,7 @@ export class ChiralNode {
   readonly chainService: ChainService
   accountHistory!: AccountHistory
   wallet!: WalletService
+  private walletAddress?: string
   readonly startedAt = Date.now()
   readonly totals = { uploaded: 0, downloaded: 0 }
 
@@ -82,6 +83,7 @@ export class ChiralNode {
     await this.chainService.open()
     this.accountHistory = new AccountHistory(this.db, this.chainService.chain)
     this.wallet = await openNodeWallet(this.home, this.log)
+    this.walletAddress = await this.wallet.address().catch(() => undefined)
     this.privateKey = await loadOrCreatePeerKey(this.home)
     this.host = await createHost({
       privateKey: this.privateKey,
@@ -110,6 +112,7 @@ export class ChiralNode {
       privateKey: this.privateKey,
       recordTtlSeconds: this.config.recordTtlSeconds,
       transports: () => this.transportEndpoints(),
+      wallet: () => this.walletAddress ?? '',
       log: this.log
     })
     await this.discovery.start()
@@ -141,7 +144,7 @@ export class ChiralNode {
     }
     this.discovery.startRepublishing(async () => (await this.store.list()).filter(entry => entry.state === 'seeding'))
     await this.downloads.resumeAll()
-    const walletAddress = await this.wallet.address().catch(() => undefined)
+    const walletAddress = this.walletAddress
     if (walletAddress != null) this.accountHistory.watch(walletAddress)
     const coinbase = this.config.coinbase !== '' ? this.config.coinbase : walletAddress
     await this.chainService.start(this.host, createAddressFromString(coinbase ?? ZERO_ADDRESS))
@@ -165,6 +168,13 @@ export class ChiralNode {
     const entry = await this.store.setState(cid, 'seeding')
     this.publishInBackground(entry)
     return entry
+  }
+
+  /** A wallet created or imported while running becomes the payee in records and the coinbase. */
+  useWallet (address: string): void {
+    this.walletAddress = address
+    this.accountHistory.watch(address)
+    if (this.config.coinbase === '') this.chainService.setCoinbase(address)
   }
 
   setRateLimits (limits: { maxUploadRate?: number, maxDownloadRate?: number }): void {

@@ -16,6 +16,8 @@ export interface DiscoveryOptions {
   recordTtlSeconds: number
   /** The transports this node serves right now, with their endpoints. */
   transports: () => FileRecord['transports']
+  /** The address payments for this node's files go to ('' when it has no wallet). */
+  wallet: () => string
   log: Logger
 }
 
@@ -172,7 +174,7 @@ export class Discovery {
       chunkSize: entry.chunkSize,
       addresses: host.getMultiaddrs().slice(0, 16).map(address => address.toString()),
       pricePerMiB: entry.pricePerMiB,
-      wallet: '',
+      wallet: this.options.wallet(),
       transports: transports(),
       sequence: this.lastSequence,
       expiresAt: Date.now() + recordTtlSeconds * 1000,

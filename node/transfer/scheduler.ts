@@ -146,6 +146,9 @@ export class ChunkScheduler {
     let progressed = true
     while (progressed && this.totalInflight < MAX_TOTAL_INFLIGHT_CHUNKS) {
       progressed = false
+      // Sources with the fewest requests out go first, so the shared in-flight budget is split
+      // fairly and a slow (rate-limited) seeder cannot hoard it while a fast one sits idle.
+      active.sort((a, b) => a.inflight.size - b.inflight.size)
       for (const state of active) {
         if (state.stats.dropped != null || state.inflight.size >= state.concurrency) continue
         if (this.totalInflight >= MAX_TOTAL_INFLIGHT_CHUNKS) break

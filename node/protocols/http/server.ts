@@ -22,6 +22,9 @@ export interface HttpServerOptions {
   log: Logger
 }
 
+/** Under an upload limit, bytes pass the limiter in slices of this size. */
+const LIMITED_SLICE_BYTES = 64 * 1024
+
 const FILE_ROUTE = new RegExp(`^${HTTP_FILES_PATH}/([A-Za-z0-9]{1,128})(/manifest)?$`)
 
 /**
@@ -118,11 +121,23 @@ export class HttpTransferServer implements TransportServer {
     if (stream == null) return sendJson(res, 404, { error: 'NOT_SEEDING', message: `not seeding ${cid}` })
     res.writeHead(status, headers)
     let sent = 0
+    const limiter = this.options.uploadLimiter
     const counter = new Transform({
-      transform: (piece: Buffer, _encoding, callback: TransformCallback) => {
+      transform (piece: Buffer, _encoding, callback: TransformCallback) {
         sent += piece.length
-        if (this.options.uploadLimiter.rate === 0) return callback(null, piece)
-        this.options.uploadLimiter.take(piece.length).then(() => { callback(null, piece) }, callback)
+        if (limiter.rate === 0) {
+          callback(null, piece)
+          return
+        }
+        // The same slice size as the native transport, so both share the limit fairly.
+        const pushLimited = async (): Promise<void> => {
+          for (let offset = 0; offset < piece.length; offset += LIMITED_SLICE_BYTES) {
+            const slice = piece.subarray(offset, offset + LIMITED_SLICE_BYTES)
+            await limiter.take(slice.length)
+            this.push(slice)
+          }
+        }
+        pushLimited().then(() => { callback() }, callback)
       }
     })
     try {
