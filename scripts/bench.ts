@@ -64,6 +64,7 @@ interface Results {
   cliAdd: number[]
   apiAdd: number[]
   curl: number[]
+  curlFromNode: number[]
   scenarios: Scenario[]
   network?: { ttfb: number[], completion: number[], failures: string[], retrievals: number, byFile: Array<{ file: string, fetches: string[] }> }
   networkError?: string
@@ -349,6 +350,11 @@ function render (results: Results): { markdown: string, missed: string[] } {
       target('b', `HTTP, ${seeders} seeder(s) vs \`curl -o\` from ${results.staticServer.split(' ')[0] ?? ''}`,
         `${fmt.x(ratio)} (${fmt.mbps(mbps(FILE_BYTES, scenarioStats(httpOk).total))} vs ${fmt.mbps(mbps(FILE_BYTES, curlMs))})`, '>= 0.8x', ratio >= 0.8)
     } else target('b', `HTTP, ${seeders} seeder(s) vs curl`, `failed: ${http?.error ?? 'not run'}`, '>= 0.8x', false)
+    if (seeders === 1 && results.curlFromNode.length > 0) {
+      const nodeMs = median(results.curlFromNode)
+      target('b', `a chiral seeder's HTTP server vs ${results.staticServer.split(' ')[0] ?? ''}, both to \`curl -o\``,
+        `${fmt.x(curlMs / nodeMs)} (${fmt.mbps(mbps(FILE_BYTES, nodeMs))} vs ${fmt.mbps(mbps(FILE_BYTES, curlMs))})`, '>= 0.8x', curlMs / nodeMs >= 0.8)
+    }
   }
   for (const seeders of [1, 4]) {
     const both = good(find('both', seeders))
@@ -480,7 +486,7 @@ async function main (): Promise<number> {
   mkdirSync(data, { mode: 0o755 })
   mkdirSync(downloads)
   mkdirSync(homes)
-  const results: Results = { machine: {}, staticServer: '', sha: [], cliAdd: [], apiAdd: [], curl: [], scenarios: [], errors: [], wallMs: 0, foreign: [], quietWaitMs: 0 }
+  const results: Results = { machine: {}, staticServer: '', sha: [], cliAdd: [], apiAdd: [], curl: [], curlFromNode: [], scenarios: [], errors: [], wallMs: 0, foreign: [], quietWaitMs: 0 }
   const daemons: Daemon[] = []
   let staticServer: StaticServer | undefined
   try {
@@ -542,6 +548,17 @@ async function main (): Promise<number> {
       rmSync(output, { force: true })
       results.curl.push(ms)
       log(`(b) curl #${i + 1}: ${fmt.s(ms)} = ${fmt.mbps(mbps(FILE_BYTES, ms))}; other processes ${curl.foreignCores.toFixed(2)} cores`)
+    }
+    // (b) the node's HTTP server as a plain file server: curl from a seeder vs curl from the static server.
+    for (let i = 0; i < REPS; i++) {
+      const output = join(downloads, `curl-node-${i}.bin`)
+      await load.waitForQuiet(log)
+      const curl = await load.measure(async () => await run('curl', ['-sS', '-f', '-o', output, `${seeder1.httpUrl}/chiral/v1/files/${cid}`]))
+      results.foreign.push(curl.foreignCores)
+      await verifyOutput(output, FILE_BYTES, sha)
+      rmSync(output, { force: true })
+      results.curlFromNode.push(curl.value.ms)
+      log(`(b) curl from a chiral seeder #${i + 1}: ${fmt.s(curl.value.ms)} = ${fmt.mbps(mbps(FILE_BYTES, curl.value.ms))}; other processes ${curl.foreignCores.toFixed(2)} cores`)
     }
     await staticServer.stop()
     staticServer = undefined
