@@ -93,6 +93,7 @@ export const Status = Type.Object({
     hashrate: Type.Integer()
   }),
   wallet: Type.Union([Type.String(), Type.Null()]),
+  memory: Type.Object({ rss: Type.Integer(), heapUsed: Type.Integer(), external: Type.Integer(), arrayBuffers: Type.Integer() }, { description: 'bytes' }),
   totals: Type.Object({ uploaded: Type.Integer(), downloaded: Type.Integer() })
 })
 

@@ -100,6 +100,7 @@ export async function createApiServer (node: ChiralNode): Promise<FastifyInstanc
         hashrate: Math.round(node.chainService.miner.hashrate)
       },
       wallet: await node.wallet.address().catch(() => null),
+      memory: memoryView(),
       totals: { uploaded: node.totals.uploaded, downloaded: node.peerStats.list().reduce((sum, peer) => sum + peer.bytesDownloaded, 0) }
     }
   })
@@ -214,6 +215,11 @@ export async function createApiServer (node: ChiralNode): Promise<FastifyInstanc
   })
 
   return app
+}
+
+function memoryView (): { rss: number, heapUsed: number, external: number, arrayBuffers: number } {
+  const { rss, heapUsed, external, arrayBuffers } = process.memoryUsage()
+  return { rss, heapUsed, external, arrayBuffers }
 }
 
 function isAuthorized (request: FastifyRequest, token: string): boolean {

@@ -50,7 +50,7 @@ export class TxPool extends EventEmitter<TxPoolEvents> {
 
   async add (tx: TypedTransaction): Promise<PrefixedHexString> {
     const hash = bytesToHex(tx.hash())
-    if (this.byHash.has(hash)) return hash
+    if (this.byHash.has(hash)) throw new TxRejectedError('already known')
     if (!tx.isSigned() || !tx.verifySignature()) throw new TxRejectedError('invalid sender')
     if (tx.common.chainId() !== this.chain.chainId) throw new TxRejectedError('invalid chain id for signer')
     const sender = tx.getSenderAddress()
