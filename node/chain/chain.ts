@@ -4,7 +4,7 @@ import type { Common } from '@ethereumjs/common'
 import { createMPT } from '@ethereumjs/mpt'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { Address, ValueEncoding, bytesToHex, equalsBytes, type PrefixedHexString } from '@ethereumjs/util'
+import { Address, ValueEncoding, bytesToHex, equalsBytes, type DBObject, type PrefixedHexString } from '@ethereumjs/util'
 import { buildBlock, createVM, runBlock, type VM } from '@ethereumjs/vm'
 import { EventEmitter } from 'node:events'
 import type { Database, Table } from '../db/database.js'
@@ -86,7 +86,7 @@ export class Chain extends EventEmitter<ChainEvents> {
     const genesis = genesisState(this.options.spec)
     this.blockchain = await createBlockchain({
       common: this.common,
-      db: new LevelChainDB(level.sublevel('chain-blocks', { keyEncoding: 'view', valueEncoding: 'view' }) as never),
+      db: LevelChainDB.onSublevel(level, 'chain-blocks').as<Uint8Array | string, Uint8Array | string | DBObject>(),
       genesisState: genesis,
       validateBlocks: true,
       // Proof of work is checked in importBlock before execution, so invalid blocks cost little.
@@ -94,7 +94,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       consensusDict: { ethash: this.consensus }
     })
     const trie = await createMPT({
-      db: new LevelChainDB(level.sublevel('chain-state', { keyEncoding: 'utf8', valueEncoding: 'view' }) as never) as never,
+      db: LevelChainDB.onSublevel(level, 'chain-state').as<string, string | Uint8Array>(),
       useKeyHashing: true,
       valueEncoding: ValueEncoding.Bytes
     })
@@ -212,7 +212,12 @@ export class Chain extends EventEmitter<ChainEvents> {
       } finally {
         await this.stateManager.setStateRoot(this.headBlock.header.stateRoot)
       }
-      const stored = block.transactions.map((tx, i) => toStoredReceipt(tx, result.receipts[i] as never, result.results[i] as never, block.header.baseFeePerGas ?? 0n))
+      const stored = block.transactions.map((tx, i) => {
+        const receipt = result.receipts[i]
+        const txResult = result.results[i]
+        if (receipt == null || txResult == null) throw new ChainValidationError(`block ${block.header.number} produced no receipt for transaction ${i}`)
+        return toStoredReceipt(tx, receipt, txResult, block.header.baseFeePerGas ?? 0n)
+      })
       await this.receipts.put(bytesToHex(block.hash()), stored)
       const previousHead = this.headBlock
       await this.blockchain.putBlock(block)

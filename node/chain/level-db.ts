@@ -25,6 +25,16 @@ function normalizeKey (key: Key): Uint8Array | string {
 export class LevelChainDB implements DB<Key, Value> {
   constructor (private readonly store: Store) {}
 
+  /** A database on the sublevel `name`; encodings are chosen per call, as the libraries ask. */
+  static onSublevel (level: ClassicLevel<string, unknown>, name: string): LevelChainDB {
+    return new LevelChainDB(level.sublevel<Key, Value>(name, { keyEncoding: 'utf8', valueEncoding: 'view' }))
+  }
+
+  /** The same database typed for the libraries that declare narrower key and value types. */
+  as<K extends Key, V extends Value> (): DB<K, V> {
+    return this as unknown as DB<K, V>
+  }
+
   async get (key: Key, opts?: EncodingOpts): Promise<Value | undefined> {
     const value = await this.store.get(normalizeKey(key), encodings(opts))
     return value ?? undefined
