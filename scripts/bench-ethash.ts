@@ -6,6 +6,7 @@
  */
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import { createBlockHeader, type BlockHeader } from '@ethereumjs/block'
 import { Common, Mainnet } from '@ethereumjs/common'
 import { Ethash } from '@ethereumjs/ethash'
@@ -22,13 +23,13 @@ const common = new Common({ chain: Mainnet, hardfork: 'istanbul' })
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function poolRate (pool: MinerPool): Promise<number> {
+export async function poolRate (pool: MinerPool, seconds = SECONDS): Promise<number> {
   const controller = new AbortController()
   const search = pool.mine({ sealHash: new Uint8Array(32).fill(1), blockNumber: 1n, difficulty: UNREACHABLE_DIFFICULTY, signal: controller.signal })
   await sleep(WARMUP_MS)
   const startHashes = pool.totalHashes
   const started = performance.now()
-  await sleep(SECONDS * 1000)
+  await sleep(seconds * 1000)
   const rate = ((pool.totalHashes - startHashes) * 1000) / (performance.now() - started)
   controller.abort()
   await search
@@ -40,7 +41,7 @@ async function poolRate (pool: MinerPool): Promise<number> {
  * `new DataView(item.buffer)`, so views into one buffer would be misread), and loadEpoc
  * short-circuited by setting its epoch.
  */
-function stockEthash (cache: LightCache): Ethash {
+export function stockEthash (cache: LightCache): Ethash {
   const ethash = new Ethash()
   const bytes = new Uint8Array(cache.words.buffer, cache.words.byteOffset, cache.words.byteLength)
   ethash.cache = Array.from({ length: bytes.length / 64 }, (_, i) => bytes.slice(i * 64, (i + 1) * 64))
@@ -51,20 +52,20 @@ function stockEthash (cache: LightCache): Ethash {
   return ethash
 }
 
-async function stockRate (ethash: Ethash): Promise<number> {
+export async function stockRate (ethash: Ethash, seconds = SECONDS): Promise<number> {
   const header = createBlockHeader({ number: 1n, difficulty: UNREACHABLE_DIFFICULTY }, { common })
   await ethash.getMiner(header).iterate(5)
   const miner = ethash.getMiner(header)
   let iterations = 0
   const started = performance.now()
-  while (performance.now() - started < SECONDS * 1000) {
+  while (performance.now() - started < seconds * 1000) {
     await miner.iterate(5)
     iterations += 5
   }
   return (iterations * 1000) / (performance.now() - started)
 }
 
-function sameAsStock (ethash: Ethash, cache: LightCache): boolean {
+export function sameAsStock (ethash: Ethash, cache: LightCache): boolean {
   const seal = new Uint8Array(32).fill(5)
   const nonce = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])
   const ours = hashimotoLight(cache.words, cache.fullSize, seal, nonce)
@@ -73,7 +74,7 @@ function sameAsStock (ethash: Ethash, cache: LightCache): boolean {
 }
 
 /** Difficulty 1 accepts any nonce, so sealing is one hash while verification still does the full work. */
-function sealedHeaders (cache: LightCache): BlockHeader[] {
+export function sealedHeaders (cache: LightCache): BlockHeader[] {
   return Array.from({ length: VERIFY_BLOCKS }, (_, i) => {
     const unsealed = createBlockHeader({ number: BigInt(i + 1), difficulty: 1n, timestamp: BigInt(i) }, { common })
     const nonce = new Uint8Array(8).fill(i)
@@ -82,7 +83,7 @@ function sealedHeaders (cache: LightCache): BlockHeader[] {
   })
 }
 
-async function medianVerifyMs (headers: BlockHeader[], caches: EthashCacheStore): Promise<number> {
+export async function medianVerifyMs (headers: BlockHeader[], caches: EthashCacheStore): Promise<number> {
   const times: number[] = []
   for (const header of headers) {
     const started = performance.now()
@@ -119,4 +120,5 @@ async function main (): Promise<void> {
   console.log(`| verifyPow, median of ${VERIFY_BLOCKS} blocks | ${fmt(verifyMs, 2)} ms | ${fmt(1000 / stockOne, 1)} ms (one stock hash) | ${fmt(1000 / stockOne / verifyMs)}x |`)
 }
 
-await main()
+/** Only when run directly, so bench-chain can import the measuring functions. */
+if (process.argv[1] != null && import.meta.url === pathToFileURL(process.argv[1]).href) await main()

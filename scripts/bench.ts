@@ -622,7 +622,10 @@ async function main (): Promise<number> {
   const { markdown, missed } = render(results)
   process.stdout.write(`\n${markdown}\n`)
   if (DEFAULTS) {
-    writeFileSync(join(REPO, 'BENCHMARKS.md'), markdown)
+    // Keep the chain section (written by bench-chain) from its marker line to the end.
+    const previous = existsSync(join(REPO, 'BENCHMARKS.md')) ? readFileSync(join(REPO, 'BENCHMARKS.md'), 'utf8') : ''
+    const marker = previous.search(/^<!-- chain-bench -->$/m)
+    writeFileSync(join(REPO, 'BENCHMARKS.md'), marker < 0 ? markdown : `${markdown.trimEnd()}\n\n${previous.slice(marker)}`)
     log(`wrote ${join(REPO, 'BENCHMARKS.md')}`)
   } else {
     log('non-default BENCH_* settings: BENCHMARKS.md left unchanged')

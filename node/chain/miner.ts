@@ -22,6 +22,8 @@ export interface MinerEvents {
 
 /** How often a template is rebuilt to pick up new transactions and a fresh timestamp. */
 const TEMPLATE_REFRESH_MS = 3_000
+/** New transactions restart a round at most this often. */
+const MIN_TEMPLATE_AGE_MS = 500
 /** External hashrate reports (eth_submitHashrate) count for this long. */
 const EXTERNAL_HASHRATE_TTL_MS = 60_000
 const WORK_TEMPLATES_KEPT = 8
@@ -40,6 +42,8 @@ export class Miner extends EventEmitter<MinerEvents> {
   private readonly recentWork: Work[] = []
   private readonly externalHashrates = new Map<string, { rate: number, at: number }>()
   private blocksMined = 0
+  private roundStartedAt = 0
+  private refreshTimer?: NodeJS.Timeout
 
   constructor (
     private readonly chain: Chain,
@@ -51,6 +55,16 @@ export class Miner extends EventEmitter<MinerEvents> {
   ) {
     super()
     chain.on('head', () => { this.round?.abort() })
+    // A new transaction restarts the round soon, so it goes into the very next block found.
+    pool.on('added', () => {
+      if (!this.running || this.refreshTimer != null) return
+      const round = this.round
+      const wait = Math.max(0, this.roundStartedAt + MIN_TEMPLATE_AGE_MS - Date.now())
+      this.refreshTimer = setTimeout(() => {
+        this.refreshTimer = undefined
+        round?.abort()
+      }, wait)
+    })
   }
 
   get mining (): boolean {
@@ -84,6 +98,8 @@ export class Miner extends EventEmitter<MinerEvents> {
 
   async stop (): Promise<void> {
     this.running = false
+    clearTimeout(this.refreshTimer)
+    this.refreshTimer = undefined
     this.round?.abort()
     await this.loop
   }
@@ -115,6 +131,7 @@ export class Miner extends EventEmitter<MinerEvents> {
     while (this.running) {
       const round = new AbortController()
       this.round = round
+      this.roundStartedAt = Date.now()
       const refresh = setTimeout(() => { round.abort() }, TEMPLATE_REFRESH_MS)
       try {
         const work = await this.newWork()
