@@ -56,7 +56,12 @@ describe('chain network (separate node processes mining the dev genesis)', funct
     await b.ok('POST', '/api/peers', { address: a.bootstrapAddress })
     await c.ok('POST', '/api/peers', { address: a.bootstrapAddress })
     await waitForHeight(a, forkHeads.reduce((max, h) => h.number > max ? h.number : max, 0n) + 3n)
-    await stopMining(nodes)
+    // With a single miner left there is one heaviest chain (equal-weight heads never reorganise):
+    // the others must follow it, then stopping it leaves everyone on its last block.
+    await stopMining([b, c])
+    const followFrom = (await head(a)).number + 2n
+    await Promise.all([b, c].map(async node => { await waitForHeight(node, followFrom) }))
+    await stopMining([a])
     const final = await converged(nodes)
     const canonicalAt5 = await blockHashAt(a, 5n)
     for (const node of nodes) expect(await blockHashAt(node, 5n)).to.equal(canonicalAt5)
