@@ -31,23 +31,25 @@ export class AccountHistory {
     this.watched.add(address.toLowerCase())
   }
 
+  /** Entries are keyed by watched address first, so listing reads only that account's. */
   async list (address: string, limit = 100): Promise<AccountTransfer[]> {
-    const entries = await this.table.values()
+    const entries = await this.table.valuesWithPrefix(`${address.toLowerCase()}:`)
     return entries
-      .filter(entry => entry.from === address.toLowerCase() || entry.to === address.toLowerCase())
       .sort((a, b) => Number(BigInt(b.blockNumber) - BigInt(a.blockNumber)))
       .slice(0, limit)
   }
 
   private async onHeadChange (change: HeadChange): Promise<void> {
-    for (const block of change.removed) for (const key of this.keysOf(block)) await this.table.delete(key)
+    for (const block of change.removed) {
+      for (const address of this.watched) for (const key of this.keysOf(address, block)) await this.table.delete(key)
+    }
     for (const block of change.added) {
       for (const tx of block.transactions) {
         const from = tx.getSenderAddress().toString()
         const to = tx.to?.toString() ?? null
         if (!this.watched.has(from) && (to == null || !this.watched.has(to))) continue
         const hash = bytesToHex(tx.hash())
-        await this.table.put(`${bytesToHex(block.hash())}:${hash}`, {
+        const entry: AccountTransfer = {
           hash,
           blockNumber: block.header.number.toString(),
           blockHash: bytesToHex(block.hash()),
@@ -56,12 +58,19 @@ export class AccountHistory {
           value: tx.value.toString(),
           direction: from === to ? 'self' : this.watched.has(from) ? 'out' : 'in',
           timestamp: Number(block.header.timestamp)
-        })
+        }
+        for (const address of new Set([from, to])) {
+          if (address != null && this.watched.has(address)) await this.table.put(this.key(address, block, hash), entry)
+        }
       }
     }
   }
 
-  private keysOf (block: Block): string[] {
-    return block.transactions.map(tx => `${bytesToHex(block.hash())}:${bytesToHex(tx.hash())}`)
+  private key (address: string, block: Block, txHash: string): string {
+    return `${address}:${bytesToHex(block.hash())}:${txHash}`
+  }
+
+  private keysOf (address: string, block: Block): string[] {
+    return block.transactions.map(tx => this.key(address, block, bytesToHex(tx.hash())))
   }
 }

@@ -11,7 +11,7 @@ import type { Database, Table } from '../db/database.js'
 import type { Logger } from '../util/log.js'
 import { Mutex } from '../util/mutex.js'
 import { ChiralConsensus, type PowVerifier } from './consensus.js'
-import { nextDifficulty } from './difficulty.js'
+import { nextDifficulty, type DifficultyRule } from './difficulty.js'
 import { ChainValidationError, UnknownParentError } from './errors.js'
 import { createChainCommon, difficultyRule, genesisState, type GenesisSpec } from './genesis.js'
 import { LevelChainDB } from './level-db.js'
@@ -56,6 +56,7 @@ export class Chain extends EventEmitter<ChainEvents> {
   private stateManager!: MerkleStateManager
   private vm!: VM
   private readonly consensus: ChiralConsensus
+  private readonly rule: DifficultyRule
   private readonly execution = new Mutex()
   private readonly receipts: Table<StoredReceipt[]>
   private readonly txIndex: Table<TxLocation>
@@ -64,7 +65,8 @@ export class Chain extends EventEmitter<ChainEvents> {
   constructor (private readonly options: ChainOptions) {
     super()
     this.common = createChainCommon(options.spec)
-    this.consensus = new ChiralConsensus(options.verifyPow, difficultyRule(options.spec))
+    this.rule = difficultyRule(options.spec)
+    this.consensus = new ChiralConsensus(options.verifyPow, this.rule)
     this.receipts = options.db.table<StoredReceipt[]>('chain-receipts')
     this.txIndex = options.db.table<TxLocation>('chain-tx-index')
   }
@@ -150,10 +152,6 @@ export class Chain extends EventEmitter<ChainEvents> {
     return { block, index: location.index }
   }
 
-  expectedDifficulty (parent: Block, timestamp: bigint): bigint {
-    return nextDifficulty(parent.header, timestamp, difficultyRule(this.options.spec))
-  }
-
   /**
    * Builds an unsealed block on the current head from `transactions`, skipping any that no
    * longer apply. State changes are rolled back: the sealed block is imported like any other.
@@ -167,7 +165,7 @@ export class Chain extends EventEmitter<ChainEvents> {
       try {
         const builder = await buildBlock(this.vm, {
           parentBlock: parent,
-          headerData: { timestamp: time, coinbase, difficulty: this.expectedDifficulty(parent, time), gasLimit: parent.header.gasLimit },
+          headerData: { timestamp: time, coinbase, difficulty: nextDifficulty(parent.header, time, this.rule), gasLimit: parent.header.gasLimit },
           blockOpts: { putBlockIntoBlockchain: false }
         })
         const skipped: Array<{ tx: TypedTransaction, error: string }> = []

@@ -28,7 +28,7 @@ const MIN_TEMPLATE_AGE_MS = 500
 const EXTERNAL_HASHRATE_TTL_MS = 60_000
 const WORK_TEMPLATES_KEPT = 8
 
-interface Work { template: Block, sealHash: Uint8Array }
+interface Work { template: Block, sealHash: Uint8Array, builtAt: number }
 
 /**
  * Mines on the current head: builds a template from the pool, searches nonces on worker
@@ -106,7 +106,11 @@ export class Miner extends EventEmitter<MinerEvents> {
 
   /** [seal hash, seed hash, boundary] of a fresh template, as eth_getWork returns. */
   async getWork (): Promise<[PrefixedHexString, PrefixedHexString, PrefixedHexString, PrefixedHexString]> {
-    const work = await this.newWork()
+    // External miners poll; a template on the current head from the last few seconds is reused.
+    const latest = this.recentWork.at(-1)
+    const fresh = latest != null && Date.now() - latest.builtAt < TEMPLATE_REFRESH_MS &&
+      equalsBytes(latest.template.header.parentHash, this.chain.head.hash())
+    const work = fresh ? latest : await this.newWork()
     const boundary = min(powTarget(work.template.header.difficulty), MAX_UINT256)
     return [
       bytesToHex(work.sealHash),
@@ -148,7 +152,7 @@ export class Miner extends EventEmitter<MinerEvents> {
 
   private async newWork (): Promise<Work> {
     const { block } = await this.chain.buildTemplate(await this.pool.executable(), this.coinbase, BigInt(Math.floor(Date.now() / 1000)))
-    const work = { template: block, sealHash: this.sealHashOf(block) }
+    const work = { template: block, sealHash: this.sealHashOf(block), builtAt: Date.now() }
     this.recentWork.push(work)
     if (this.recentWork.length > WORK_TEMPLATES_KEPT) this.recentWork.shift()
     return work

@@ -55,7 +55,7 @@ export class ChiralNode {
   wallet!: WalletService
   private walletAddress?: string
   readonly startedAt = Date.now()
-  readonly totals = { uploaded: 0, downloaded: 0 }
+  readonly totals = { uploaded: 0 }
 
   constructor (readonly home: string, readonly config: Config, readonly log: Logger, components: NodeComponents = {}) {
     this.uploadLimiter = new RateLimiter(config.maxUploadRate)

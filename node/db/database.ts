@@ -56,6 +56,10 @@ export class Table<V> {
     return await this.sublevel.values().all()
   }
 
+  async valuesWithPrefix (prefix: string): Promise<V[]> {
+    return await this.sublevel.values({ gte: prefix, lt: `${prefix}\xff` }).all()
+  }
+
   async keysWithPrefix (prefix: string): Promise<string[]> {
     return await this.sublevel.keys({ gte: prefix, lt: `${prefix}\xff` }).all()
   }

@@ -70,6 +70,7 @@ interface ActiveDownload {
   controller: AbortController
   scheduler?: ChunkScheduler
   samples: Array<{ at: number, bytes: number }>
+  speed: number
   seeders: number
   done: Promise<void>
 }
@@ -162,7 +163,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
 
   private launch (entry: DownloadEntry): void {
     const controller = new AbortController()
-    const download: ActiveDownload = { entry, controller, samples: [], seeders: 0, done: Promise.resolve() }
+    const download: ActiveDownload = { entry, controller, samples: [], speed: 0, seeders: 0, done: Promise.resolve() }
     this.active.set(entry.cid, download)
     download.done = this.run(download).then(
       async () => {
@@ -329,20 +330,22 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     return info?.isDirectory() === true ? join(requested, name) : requested
   }
 
+  /** Samples progress on the timer only, so how often clients ask never skews the speed. */
   private emitAllProgress (): void {
-    for (const download of this.active.values()) this.emit('progress', this.progressOf(download.entry))
+    const now = performance.now()
+    for (const download of this.active.values()) {
+      const samples = download.samples
+      samples.push({ at: now, bytes: download.entry.bytesDone })
+      while (samples.length > 2 && now - (samples[0] as { at: number }).at > SPEED_WINDOW_MS) samples.shift()
+      const oldest = samples[0] as { at: number, bytes: number }
+      download.speed = now > oldest.at ? Math.round((download.entry.bytesDone - oldest.bytes) / ((now - oldest.at) / 1000)) : 0
+      this.emit('progress', this.progressOf(download.entry))
+    }
   }
 
   private progressOf (entry: DownloadEntry): DownloadProgress {
     const download = this.active.get(entry.cid)
-    let speed = 0
-    if (download != null) {
-      const now = performance.now()
-      download.samples.push({ at: now, bytes: entry.bytesDone })
-      while (download.samples.length > 2 && now - (download.samples[0] as { at: number }).at > SPEED_WINDOW_MS) download.samples.shift()
-      const oldest = download.samples[0] as { at: number, bytes: number }
-      if (now > oldest.at) speed = Math.round((entry.bytesDone - oldest.bytes) / ((now - oldest.at) / 1000))
-    }
+    const speed = download?.speed ?? 0
     const remaining = (entry.size ?? 0) - entry.bytesDone
     return {
       ...entry,

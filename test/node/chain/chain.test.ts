@@ -57,10 +57,10 @@ describe('chain: genesis, difficulty rule and block validation (real proof of wo
     const otherDb = new Database(otherDir)
     await otherDb.open()
     try {
-      const other = new Chain({ db: otherDb, spec: loadGenesis('dev'), verifyPow: async () => true, log: silentLogger })
+      const other = new Chain({ db: otherDb, spec: loadGenesis('dev'), verifyPow: async header => await verifyPow(header, caches), log: silentLogger })
       await other.open()
       expect(bytesToHex(other.genesisHash)).to.equal(bytesToHex(chain.genesisHash))
-      const mainnet = new Chain({ db: otherDb, spec: loadGenesis('chiral'), verifyPow: async () => true, log: silentLogger })
+      const mainnet = new Chain({ db: otherDb, spec: loadGenesis('chiral'), verifyPow: async header => await verifyPow(header, caches), log: silentLogger })
       await mainnet.open().then(() => { throw new Error('opened another genesis on the same database') }, (err: Error) => {
         expect(err.message).to.match(/genesis/i)
       })
