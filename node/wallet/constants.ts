@@ -9,6 +9,8 @@ export const KEYSTORE_FILE_MODE = 0o600
 export const KEYSTORE_DIR_MODE = 0o700
 
 export const WALLET_PASSWORD_ENV = 'CHIRAL_WALLET_PASSWORD'
+/** Holds the generated password of a wallet the node created for itself. */
+export const NODE_WALLET_PASSWORD_FILENAME = 'wallet-password'
 /** The keystore is only as strong as its password once someone copies the file. */
 export const MIN_PASSWORD_LENGTH = 8
 

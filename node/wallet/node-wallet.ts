@@ -2,11 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Logger } from '../util/log.js'
-import { WALLET_PASSWORD_ENV } from './constants.js'
+import { NODE_WALLET_PASSWORD_FILENAME, WALLET_PASSWORD_ENV } from './constants.js'
 import { WalletService } from './wallet-service.js'
-
-/** Holds the generated password of a wallet the node created for itself. */
-export const NODE_WALLET_PASSWORD_FILENAME = 'wallet-password'
 
 /**
  * The wallet a daemon runs with, unlocked, so it can mine to it and (later) sign receipts and
