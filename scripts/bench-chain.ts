@@ -1,7 +1,7 @@
 /**
  * Chain benchmark: Ethash hashrate against the stock @ethereumjs/ethash miner, block verification
- * time, transaction latency on the default genesis, sync import rate, and average block time on
- * the dev genesis. Writes its section into BENCHMARKS.md after the `<!-- chain-bench -->` line.
+ * time, transaction latency and average block time on the default genesis, and sync import rate.
+ * Writes its section into BENCHMARKS.md after the `<!-- chain-bench -->` line.
  * Usage: node dist/scripts/bench-chain.js (after npm run build)
  */
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -11,6 +11,8 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Wallet } from 'ethers'
 import { EthashCacheStore, MinerPool } from '../node/chain/ethash/index.js'
+import { loadGenesis } from '../node/chain/genesis.js'
+import { measureContractGas, type ContractGas } from './bench-contract-gas.js'
 import { medianVerifyMs, poolRate, sameAsStock, sealedHeaders, stockEthash, stockRate } from './bench-ethash.js'
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -18,14 +20,18 @@ const MAIN = join(REPO, 'dist', 'node', 'cli', 'main.js')
 const ETHASH_DIR = join(tmpdir(), 'chiral-ethash-test-cache')
 const MARKER = '<!-- chain-bench -->'
 const HASH_SECONDS = 5
-const TX_SAMPLES = 12
+const TX_SAMPLES = 20
 const SYNC_BLOCKS = 150
 const BLOCK_TIME_WINDOW = 200
-/** Blocks the 1-thread dev miner runs to; the window is the last 200, past the difficulty ramp-up. */
-const BLOCK_TIME_RUN = 240
-const BLOCK_TIME_MIN_RUN = 220
-/** Hard cap on the node phase, so the whole bench stays under ~12 minutes. */
-const NODE_PHASE_MS = 10 * 60_000
+/** Blocks the 1-thread default-genesis miner runs to; the window is the last 200, past the difficulty ramp-up. */
+const BLOCK_TIME_RUN = 220
+const BLOCK_TIME_MIN_RUN = 210
+const DEFAULT_GENESIS = loadGenesis('chiral')
+const TARGET_BLOCK_S = DEFAULT_GENESIS.targetBlockTimeSeconds
+/** The issue's bound on the average block time over 200 blocks. */
+const BLOCK_TIME_TOLERANCE = 0.2
+/** Hard cap on the node phase: 220 default-genesis blocks take ~18 min at the target. */
+const NODE_PHASE_MS = 26 * 60_000
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 const log = (msg: string): void => { process.stderr.write(`[bench-chain ${new Date().toISOString().slice(11, 19)}] ${msg}\n`) }
@@ -125,6 +131,7 @@ interface Results {
   hash?: { oneThread: number, allCores: number, stockOne: number, cores: number }
   verifyMs?: number
   tx?: { samples: number[], walletAddress: string, fundedAt: number }
+  gas?: ContractGas
   sync?: { blocks: number, totalMs: number, afterApiMs: number, minerThreads: number }
   blockTime?: { from: number, to: number, averageS: number, medianS: number, minS: number, maxS: number }
   errors: string[]
@@ -177,7 +184,7 @@ async function measureTxLatency (results: Results, deadline: number): Promise<vo
   }
 }
 
-/** A dev-genesis miner at 2 threads mines >= 150 blocks and stops; a fresh --no-mine node syncs them. */
+/** A dev-genesis miner at 2 threads mines >= 150 blocks and stops; a fresh --no-mine node syncs them; then escrow gas on the miner. */
 async function measureSync (results: Results, deadline: number): Promise<void> {
   const miner = await startDaemon('sync-miner', ['--genesis', 'dev', '--mine', '--miner-threads', '2'])
   let follower: Daemon | undefined
@@ -196,15 +203,18 @@ async function measureSync (results: Results, deadline: number): Promise<void> {
     const done = performance.now()
     results.sync = { blocks: target, totalMs: done - started, afterApiMs: done - apiReady, minerThreads: 2 }
     log(`sync: ${target} blocks in ${fmt((done - started) / 1000, 2)} s`)
+    await miner.api('POST', '/api/mining/start', { threads: 1 })
+    results.gas = await measureContractGas(miner.rpcUrl)
+    log(`escrow gas: open ${results.gas.open}, redeem ${results.gas.redeemFirst}, batch of ${results.gas.batchSize} ${results.gas.batch}`)
   } finally {
     await follower?.stop()
     await miner.stop()
   }
 }
 
-/** A dev-genesis miner at 1 thread; block timestamps of the last 200 blocks of a >= 220-block run. */
+/** A default-genesis miner at 1 thread; block timestamps of the last 200 blocks of a >= 210-block run. */
 async function measureBlockTime (results: Results, deadline: number): Promise<void> {
-  const miner = await startDaemon('block-time', ['--genesis', 'dev', '--mine', '--miner-threads', '1'])
+  const miner = await startDaemon('block-time', ['--genesis', 'chiral', '--mine', '--miner-threads', '1'])
   try {
     let head = await waitForHead(miner, BLOCK_TIME_RUN, deadline)
     if (head < BLOCK_TIME_MIN_RUN) throw new Error(`block-time miner reached only ${head} blocks before the deadline`)
@@ -249,7 +259,7 @@ function render (results: Results, command: string, wallMs: number): string {
   if (tx != null && tx.samples.length > 0) {
     const p50 = percentile(tx.samples, 50) / 1000
     const p95 = percentile(tx.samples, 95) / 1000
-    lines.push(`| 3 | tx submit -> receipt, default genesis (\`--genesis chiral\`, 10 s target), 1 node mining 1 thread, ${tx.samples.length} sequential samples | median ${fmt(p50, 2)} s, p95 ${fmt(p95, 2)} s (min ${fmt(Math.min(...tx.samples) / 1000, 2)}, max ${fmt(Math.max(...tx.samples) / 1000, 2)}) | p95 <= 30 s | ${met(p95 <= 30 && tx.samples.length >= 10)} |`)
+    lines.push(`| 3 | tx submit -> receipt, default genesis (\`--genesis chiral\`, ${TARGET_BLOCK_S} s target), 1 node mining 1 thread, ${tx.samples.length} sequential samples | median ${fmt(p50, 2)} s, p95 ${fmt(p95, 2)} s (min ${fmt(Math.min(...tx.samples) / 1000, 2)}, max ${fmt(Math.max(...tx.samples) / 1000, 2)}) | p95 <= 30 s | ${met(p95 <= 30 && tx.samples.length >= 10)} |`)
   } else lines.push('| 3 | tx submit -> receipt, default genesis | not measured | p95 <= 30 s | **not met** |')
   const s = results.sync
   if (s != null) {
@@ -257,9 +267,13 @@ function render (results: Results, command: string, wallMs: number): string {
   } else lines.push('| 4 | sync import rate | not measured | — | — |')
   const b = results.blockTime
   if (b != null) {
-    const deviation = ((b.averageS - 2) / 2) * 100
-    lines.push(`| 5 | average block time, dev genesis (2 s target), 1 miner at 1 thread, blocks ${b.from}..${b.to} (last ${BLOCK_TIME_WINDOW} of a ${b.to}-block run) | **${fmt(b.averageS, 3)} s** (deviation ${deviation >= 0 ? '+' : ''}${fmt(deviation, 1)}%; median gap ${b.medianS} s, min ${b.minS} s, max ${b.maxS} s) | 2 s | ${met(Math.abs(deviation) <= 10)} (within 10%) |`)
-  } else lines.push('| 5 | average block time, dev genesis | not measured | 2 s | **not met** |')
+    const deviation = ((b.averageS - TARGET_BLOCK_S) / TARGET_BLOCK_S) * 100
+    lines.push(`| 5 | average block time, default genesis (${TARGET_BLOCK_S} s target), 1 miner at 1 thread, blocks ${b.from}..${b.to} (last ${BLOCK_TIME_WINDOW} of a ${b.to}-block run) | **${fmt(b.averageS, 3)} s** (deviation ${deviation >= 0 ? '+' : ''}${fmt(deviation, 1)}%; median gap ${b.medianS} s, min ${b.minS} s, max ${b.maxS} s) | ${TARGET_BLOCK_S} s | ${met(Math.abs(deviation) <= BLOCK_TIME_TOLERANCE * 100)} (within ${BLOCK_TIME_TOLERANCE * 100}%) |`)
+  } else lines.push(`| 5 | average block time, default genesis | not measured | ${TARGET_BLOCK_S} s | **not met** |`)
+  const g = results.gas
+  if (g != null) {
+    lines.push(`| 6 | escrow gas: open ${g.open}, top-up ${g.topUp}, first redeem ${g.redeemFirst}, later redeem ${g.redeemLater}, redeemBatch of ${g.batchSize} ${g.batch} (${g.batch / BigInt(g.batchSize)} per receipt) | see measurement | — (reported) | — |`)
+  } else lines.push('| 6 | escrow gas | not measured | — | — |')
   lines.push('')
   lines.push('Notes:', '')
   lines.push(`- (1)/(2) reuse \`scripts/bench-ethash.ts\`: ${HASH_SECONDS} s per hashrate measurement after 1 s warm-up, epoch 0; the stock miner gets our epoch-0 cache injected, so its cache build is not measured. ` +
@@ -267,7 +281,7 @@ function render (results: Results, command: string, wallMs: number): string {
   lines.push('- (3) latency is timed from `POST /api/wallet/send` (the node signs and submits the transaction to its pool, as `eth_sendRawTransaction` does) until `eth_getTransactionReceipt` returns a receipt, polled every 100 ms; ' +
     `one transaction in flight. On the default genesis only the node wallet is funded (by mining), so the node mined ${tx?.fundedAt ?? 2}+ blocks first.`)
   lines.push('- (3), (4) and (5) ran concurrently on the same machine (three to four mining threads on ' + String(availableParallelism()) + ' cores); difficulty retargets to each chain\'s hashrate, so block times are still governed by the targets.')
-  lines.push('- (5) the default genesis (10 s target) was not run for 200 blocks: that takes ~33 min, beyond this bench\'s ~12 min budget.')
+  lines.push(`- (3): with exponentially distributed PoW block intervals, the wait for the next block has p95 = 3x the mean, which is why the default genesis targets ${TARGET_BLOCK_S} s.`)
   if (results.errors.length > 0) lines.push('', 'Errors:', '', ...results.errors.map((e) => `- ${e.split('\n')[0] ?? e}`))
   return lines.join('\n') + '\n'
 }

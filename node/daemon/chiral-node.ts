@@ -9,6 +9,7 @@ import { AccountHistory } from '../chain/account-history.js'
 import { ChainService } from '../chain/service.js'
 import { API_ENDPOINT_FILENAME, API_TOKEN_FILENAME } from '../config/constants.js'
 import { openNodeWallet } from '../wallet/node-wallet.js'
+import { resolveEscrowAddress, type EscrowAddressSource } from '../payments/deployments.js'
 import type { WalletService } from '../wallet/wallet-service.js'
 import type { Config } from '../config/config.js'
 import { ContentStore, type SeedEntry } from '../content/store.js'
@@ -54,6 +55,8 @@ export class ChiralNode {
   accountHistory!: AccountHistory
   wallet!: WalletService
   private walletAddress?: string
+  /** The escrow contract payments settle through on this chain, if the genesis or a deploy has one. */
+  escrowContract?: { address: string, source: EscrowAddressSource }
   readonly startedAt = Date.now()
   readonly totals = { uploaded: 0 }
 
@@ -81,6 +84,7 @@ export class ChiralNode {
     await this.db.open()
     await this.peerStats.load()
     await this.chainService.open()
+    this.escrowContract = resolveEscrowAddress(this.home, this.chainService.spec)
     this.accountHistory = new AccountHistory(this.db, this.chainService.chain)
     this.wallet = await openNodeWallet(this.home, this.log)
     this.walletAddress = await this.wallet.address().catch(() => undefined)

@@ -56,6 +56,8 @@ describe('escrow contract on the Chiral chain', function () {
       expect(domain.chainId).to.equal(BigInt(loadGenesis('dev').chainId))
       expect(domain.verifyingContract).to.equal(ESCROW_PREDEPLOY_ADDRESS)
       expect(resolveEscrowAddress(node.home, loadGenesis('dev'))).to.deep.equal({ address: ESCROW_PREDEPLOY_ADDRESS, source: 'genesis' })
+      const { contracts } = await node.ok<{ contracts: { escrow: unknown } }>('GET', '/api/chain')
+      expect(contracts.escrow).to.deep.equal({ address: ESCROW_PREDEPLOY_ADDRESS, source: 'genesis' })
     })
 
     it('Hardhat (--network chiral) deploys with the node wallet; the contract takes calls and eth_getLogs finds its events', async function () {
@@ -88,6 +90,11 @@ describe('escrow contract on the Chiral chain', function () {
       expect(logs[0]?.topics).to.deep.equal([ESCROW_OPENED, zeroPadValue('0x01', 32), zeroPadValue(leecher.address, 32).toLowerCase(), zeroPadValue(SEEDER, 32).toLowerCase()])
       const event = client.contract.interface.parseLog(logs[0] ?? { topics: [], data: '0x' })
       expect(event?.args.deposit).to.equal(parseEther('1'))
+
+      await node.stop()
+      node = await network.start('miner', { mine: true, genesis: 'dev', home: node.home })
+      const { contracts } = await node.ok<{ contracts: { escrow: unknown } }>('GET', '/api/chain')
+      expect(contracts.escrow, 'a restarted node uses the deployed escrow').to.deep.equal({ address: deployed?.address, source: 'deployments' })
     })
   })
 })
