@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { DEFAULT_CREDIT_WINDOW_BYTES, DEFAULT_ESCROW_DURATION_SECONDS, DEFAULT_REDEEM_THRESHOLD_WEI } from '../payments/constants.js'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { InvalidInputError } from '../util/errors.js'
@@ -34,6 +35,9 @@ export const ConfigSchema = Type.Object({
   rpcHost: Type.String(),
   rpcPort: Port,
   ethashCacheDir: Type.String({ description: 'where Ethash light caches are kept; empty = <home>/ethash' }),
+  creditWindowBytes: Type.Integer({ minimum: 0, description: 'bytes served to a paying peer ahead of its receipts' }),
+  escrowDurationSeconds: Type.Integer({ minimum: 60, description: 'lifetime of the escrows this node opens as a leecher' }),
+  redeemThresholdWei: Type.String({ pattern: '^[0-9]{1,78}$', description: 'signed but unredeemed wei at which a seeder redeems on its own' }),
   logLevel: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map(level => Type.Literal(level)))
 }, { additionalProperties: false })
 
@@ -60,6 +64,9 @@ export function defaultConfig (): Config {
     rpcHost: LOOPBACK,
     rpcPort: DEFAULT_RPC_PORT,
     ethashCacheDir: '',
+    creditWindowBytes: DEFAULT_CREDIT_WINDOW_BYTES,
+    escrowDurationSeconds: DEFAULT_ESCROW_DURATION_SECONDS,
+    redeemThresholdWei: DEFAULT_REDEEM_THRESHOLD_WEI,
     logLevel: 'info'
   }
 }
@@ -89,6 +96,9 @@ const ENV_OVERRIDES: Record<string, (config: Config, value: string) => void> = {
   CHIRAL_RPC_HOST: (c, v) => { c.rpcHost = v },
   CHIRAL_RPC_PORT: (c, v) => { c.rpcPort = Number(v) },
   CHIRAL_ETHASH_DIR: (c, v) => { c.ethashCacheDir = v },
+  CHIRAL_CREDIT_WINDOW_BYTES: (c, v) => { c.creditWindowBytes = Number(v) },
+  CHIRAL_ESCROW_DURATION_SECONDS: (c, v) => { c.escrowDurationSeconds = Number(v) },
+  CHIRAL_REDEEM_THRESHOLD_WEI: (c, v) => { c.redeemThresholdWei = v },
   CHIRAL_LOG_LEVEL: (c, v) => { c.logLevel = v as Config['logLevel'] }
 }
 

@@ -10,6 +10,7 @@ import { ChainService } from '../chain/service.js'
 import { API_ENDPOINT_FILENAME, API_TOKEN_FILENAME } from '../config/constants.js'
 import { openNodeWallet } from '../wallet/node-wallet.js'
 import { resolveEscrowAddress, type EscrowAddressSource } from '../payments/deployments.js'
+import { PaymentsService } from '../payments/service.js'
 import type { WalletService } from '../wallet/wallet-service.js'
 import type { Config } from '../config/config.js'
 import { ContentStore, type SeedEntry } from '../content/store.js'
@@ -57,6 +58,7 @@ export class ChiralNode {
   private walletAddress?: string
   /** The escrow contract payments settle through on this chain, if the genesis or a deploy has one. */
   escrowContract?: { address: string, source: EscrowAddressSource }
+  payments!: PaymentsService
   readonly startedAt = Date.now()
   readonly totals = { uploaded: 0 }
 
@@ -96,6 +98,21 @@ export class ChiralNode {
       bootstrap: this.config.bootstrap,
       isBanned: peer => this.chainService.isBanned(peer)
     })
+    this.payments = new PaymentsService({
+      db: this.db,
+      host: this.host,
+      store: this.store,
+      wallet: this.wallet,
+      chain: this.chainService,
+      escrowAddress: this.escrowContract?.address,
+      terms: {
+        creditWindowBytes: this.config.creditWindowBytes,
+        escrowDurationSeconds: this.config.escrowDurationSeconds,
+        redeemThresholdWei: BigInt(this.config.redeemThresholdWei)
+      },
+      log: this.log
+    })
+    const gate = this.payments.seeder
     const onServed = (served: ServedBytes): void => { this.onServed(served) }
     this.httpServer = new HttpTransferServer({
       host: this.config.httpHost,
@@ -103,11 +120,12 @@ export class ChiralNode {
       store: this.store,
       uploadLimiter: this.uploadLimiter,
       onServed,
+      gate,
       advertisedHosts: () => this.advertisedHosts(),
       log: this.log
     })
     this.transports = [
-      new NativeTransferServer({ host: this.host, store: this.store, uploadLimiter: this.uploadLimiter, onServed, log: this.log }),
+      new NativeTransferServer({ host: this.host, store: this.store, uploadLimiter: this.uploadLimiter, onServed, gate, log: this.log }),
       this.httpServer
     ]
     for (const transport of this.transports) await transport.start()
@@ -127,7 +145,10 @@ export class ChiralNode {
       downloadLimiter: this.downloadLimiter,
       peerStats: this.peerStats,
       sourcesFor: record => this.sourcesFor(record),
+      prepareSeeders: async (entry, records, size, first) => await this.payments.leecher.prepareSeeders(entry, records, size, first),
+      onChunkVerified: (entry, peerId, bytes) => { this.payments.leecher.onChunkVerified(entry.cid, peerId, bytes) },
       onCompleted: async (entry, manifest) => {
+        await this.payments.leecher.endDownload(entry.cid)
         if (entry.outputPath == null) return
         const seeded = await this.store.seed(entry.outputPath, entry.cid, manifest, parseWei(this.config.defaultPricePerMiB))
         this.publishInBackground(seeded)
@@ -140,6 +161,7 @@ export class ChiralNode {
       void this.discovery.withdraw(entry)
     })
     await this.host.start()
+    await this.payments.start()
     for (const entry of await this.store.list()) {
       if (entry.state === 'seeding') {
         const servable = await this.store.servable(entry.cid)
@@ -193,6 +215,7 @@ export class ChiralNode {
   async stop (): Promise<void> {
     await rm(join(this.home, API_ENDPOINT_FILENAME), { force: true })
     this.discovery?.stop()
+    await this.payments?.stop()
     await this.chainService.stop()
     await this.downloads?.stop()
     for (const transport of [...this.transports].reverse()) await transport.stop().catch(() => {})
@@ -203,6 +226,7 @@ export class ChiralNode {
   }
 
   private publishInBackground (entry: SeedEntry): void {
+    this.payments.seeder.notePrice(entry.cid, BigInt(entry.pricePerMiB))
     this.discovery.publish(entry).catch(err => { this.log.warn({ cid: entry.cid, err: String(err) }, 'publish failed') })
   }
 
@@ -238,7 +262,7 @@ export class ChiralNode {
         sources.push(new NativeSource(this.host, peer, record.cid))
       }
       if (transport.name === 'http' && !sources.some(source => source.transport === 'http')) {
-        sources.push(new HttpSource(record.peerId, transport.endpoint, record.cid))
+        sources.push(new HttpSource(record.peerId, transport.endpoint, record.cid, () => this.payments.leecher.credentialFor(record.peerId, record.cid)))
       }
     }
     return sources

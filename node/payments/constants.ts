@@ -12,3 +12,25 @@ export const DEPLOYMENTS_FILENAME = 'deployments.json'
  * so the contract's own address, which EIP-712 caches at construction, is the CREATE address.
  */
 export const PREDEPLOY_CREATOR = '0x000000000000000000000000000000000000c41a'
+
+/** The libp2p protocol leechers open to a paid seeder: one session, then receipts and acks. */
+export const PAYMENT_PROTOCOL = '/chiral/pay/1.0.0'
+/** A receipt frame is ~400 bytes; nothing a peer sends on the payment protocol may be larger. */
+export const MAX_PAYMENT_FRAME_BYTES = 4 * 1024
+
+export const BYTES_PER_MIB = 1024n * 1024n
+
+/** Bytes a seeder serves a paying peer ahead of its receipts (4 chunks of 1 MiB). */
+export const DEFAULT_CREDIT_WINDOW_BYTES = 4 * 1024 * 1024
+/** Escrows are opened for a day; redeem and refund run against this expiry. */
+export const DEFAULT_ESCROW_DURATION_SECONDS = 24 * 60 * 60
+/** A seeder will not start a session on an escrow that expires sooner than this. */
+export const MIN_ESCROW_REMAINING_SECONDS = 60
+/** A seeder redeems once this much (wei) is signed but unredeemed, or before expiry. */
+export const DEFAULT_REDEEM_THRESHOLD_WEI = '1000000000000000000'
+/** Escrows within this many seconds of expiry are redeemed whatever their pending value. */
+export const REDEEM_BEFORE_EXPIRY_SECONDS = 30
+/** How often seeders look for escrows to redeem and leechers for expired escrows to refund. */
+export const SETTLEMENT_INTERVAL_MS = 5_000
+/** Each escrow holds the seeder's expected share of the file plus this margin, in percent. */
+export const ESCROW_MARGIN_PERCENT = 25n

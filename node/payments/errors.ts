@@ -18,3 +18,21 @@ export class EscrowTransactionError extends ChiralError {
     super('ESCROW_TRANSACTION_FAILED', `${action} failed: ${reason}`, 409)
   }
 }
+
+export class InsufficientFundsError extends ChiralError {
+  constructor (wallet: string, balance: bigint, needed: bigint) {
+    super('INSUFFICIENT_FUNDS', `wallet ${wallet} holds ${balance} wei but this download needs ${needed} wei in escrow (plus gas); fund it, or choose free seeders with --max-price 0`, 402)
+  }
+}
+
+export class CostTooHighError extends ChiralError {
+  constructor (cost: bigint, limit: bigint) {
+    super('COST_TOO_HIGH', `this download may cost up to ${cost} wei, more than the ${limit} wei accepted`, 402)
+  }
+}
+
+export class PaymentsUnavailableError extends ChiralError {
+  constructor (reason: string) {
+    super('PAYMENTS_UNAVAILABLE', `cannot pay seeders: ${reason}`, 409)
+  }
+}

@@ -36,6 +36,15 @@ export interface DownloadEntry {
   error?: { code: string, message: string }
   startedAt: number
   finishedAt?: number
+  /** What the user accepts to pay, fixed when the download starts. */
+  limits?: DownloadLimits
+}
+
+export interface DownloadLimits {
+  /** Seeders asking more wei per MiB are not used. */
+  maxPricePerMiB?: string
+  /** The download fails before any byte moves if the quoted cost is higher. */
+  maxCostWei?: string
 }
 
 export interface DownloadProgress extends DownloadEntry {
@@ -57,6 +66,13 @@ export interface DownloadManagerOptions {
   peerStats: PeerStatsStore
   /** Turns a verified record into the sources it advertises. */
   sourcesFor: (record: FileRecord) => ChunkSource[]
+  /**
+   * Runs once the seeders are known and before any chunk is asked of them; returns the seeders to
+   * use (terms may exclude some) or throws to fail the download before a byte moves.
+   */
+  prepareSeeders?: (entry: DownloadEntry, records: FileRecord[], size: number, first: boolean) => Promise<FileRecord[]>
+  /** Every verified chunk with the seeder that delivered it, whatever transport carried it. */
+  onChunkVerified?: (entry: DownloadEntry, peerId: string, bytes: number) => void
   /** Called once a finished file is in place, to start seeding it. */
   onCompleted: (entry: DownloadEntry, manifest: Manifest) => Promise<void>
   defaultDirectory: string
@@ -106,7 +122,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     }
   }
 
-  async start (cidText: string, requestedPath?: string): Promise<DownloadEntry> {
+  async start (cidText: string, requestedPath?: string, limits?: DownloadLimits): Promise<DownloadEntry> {
     const { text: cid } = parseContentId(cidText)
     const running = this.active.get(cid)
     if (running != null) return running.entry
@@ -116,7 +132,8 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       requestedPath: requestedPath == null ? undefined : resolve(requestedPath),
       state: 'discovering',
       bytesDone: 0,
-      startedAt: Date.now()
+      startedAt: Date.now(),
+      limits
     }
     await this.entries.put(cid, entry)
     this.launch(entry)
@@ -213,6 +230,13 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     }
     entry.size = manifest.size
     entry.manifestRoot = sample.manifestRoot
+    let prepared = false
+    const prepare = async (found: FileRecord[]): Promise<FileRecord[]> => {
+      const usable = await (this.options.prepareSeeders?.(entry, found, manifest.size, !prepared) ?? found)
+      prepared = true
+      return usable
+    }
+    const seeders = await prepare(records)
     entry.state = 'downloading'
     await this.entries.put(entry.cid, entry)
 
@@ -231,7 +255,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       const wholeFile = hasher
       const scheduler = new ChunkScheduler({
         manifest,
-        sources: records.flatMap(record => this.options.sourcesFor(record)),
+        sources: seeders.flatMap(record => this.options.sourcesFor(record)),
         done,
         downloadLimiter: this.options.downloadLimiter,
         signal,
@@ -242,6 +266,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
           wholeFile.chunkWritten(index)
           entry.bytesDone += bytes.length
           this.options.peerStats.record(source.peerId, { bytesDownloaded: bytes.length })
+          this.options.onChunkVerified?.(entry, source.peerId, bytes.length)
         },
         onDrop: (source, _reason, corrupt) => {
           this.options.peerStats.record(source.peerId, corrupt ? { corruptChunks: 1 } : { failures: 1 })
@@ -250,11 +275,11 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
           if (++rediscoveries > MAX_DISCOVERY_ROUNDS) return []
           const again = await discover()
           download.seeders = again.records.length
-          return again.records.flatMap(record => this.options.sourcesFor(record))
+          return (await prepare(again.records)).flatMap(record => this.options.sourcesFor(record))
         }
       })
       download.scheduler = scheduler
-      this.addLateSeeders(entry, scheduler, new Set(records.map(record => record.peerId)), signal)
+      this.addLateSeeders(entry, scheduler, new Set(records.map(record => record.peerId)), prepare, signal)
       await scheduler.run()
       entry.state = 'verifying'
       await this.entries.put(entry.cid, entry)
@@ -275,10 +300,12 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
   }
 
   /** Seeders that answer after the download started still join it. */
-  private addLateSeeders (entry: DownloadEntry, scheduler: ChunkScheduler, known: Set<string>, signal: AbortSignal): void {
-    this.options.discovery.findSeeders(entry.cid, signal, { exhaustive: true }).then(({ seeders }) => {
+  private addLateSeeders (entry: DownloadEntry, scheduler: ChunkScheduler, known: Set<string>, prepare: (found: FileRecord[]) => Promise<FileRecord[]>, signal: AbortSignal): void {
+    this.options.discovery.findSeeders(entry.cid, signal, { exhaustive: true }).then(async ({ seeders }) => {
       const late = seeders.filter(record => record.manifestRoot === entry.manifestRoot && !known.has(record.peerId))
-      if (late.length > 0 && !signal.aborted) scheduler.addSources(late.flatMap(record => this.options.sourcesFor(record)))
+      if (late.length === 0) return
+      const usable = await prepare(late)
+      if (usable.length > 0 && !signal.aborted) scheduler.addSources(usable.flatMap(record => this.options.sourcesFor(record)))
     }).catch(() => {})
   }
 

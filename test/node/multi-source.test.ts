@@ -1,37 +1,9 @@
 import { join } from 'node:path'
 import { expect } from 'chai'
 import {
-  MiB, TestNetwork, addFile, chiral, describeResult, expectIntactDownload, randomFile, sleep, waitFor,
-  type Daemon, type DownloadView, type PeerView
+  MiB, TestNetwork, addFile, chiral, describeResult, expectIntactDownload, randomFile, waitFor, watchSources,
+  type Daemon, type PeerView
 } from './helpers/index.js'
-
-/** Samples a download's per-source stats while it runs (they vanish once it finishes). */
-function watchSources (daemon: Daemon, cid: string): { stop: () => Promise<Map<string, DownloadView['sources'][number]>>, latest: () => DownloadView | undefined } {
-  const seen = new Map<string, DownloadView['sources'][number]>()
-  let latest: DownloadView | undefined
-  let running = true
-  const loop = (async () => {
-    while (running) {
-      const response = await daemon.api<DownloadView>('GET', `/api/downloads/${cid}`).catch(() => undefined)
-      if (response?.status === 200) {
-        latest = response.body
-        for (const source of response.body.sources) {
-          const before = seen.get(source.id)
-          if (before == null || source.bytes >= before.bytes || source.dropped != null) seen.set(source.id, { ...source, dropped: source.dropped ?? before?.dropped })
-        }
-      }
-      await sleep(100)
-    }
-  })()
-  return {
-    latest: () => latest,
-    stop: async () => {
-      running = false
-      await loop
-      return seen
-    }
-  }
-}
 
 function bytesFrom (peers: PeerView[], peerId: string): number {
   return peers.find(peer => peer.peerId === peerId)?.bytesDownloaded ?? 0

@@ -6,7 +6,7 @@ import type { ContentStore } from '../../content/store.js'
 import { FrameReader, frameJson } from '../../p2p/framing.js'
 import type { ChiralLibp2p } from '../../p2p/host.js'
 import type { RateLimiter } from '../../transfer/rate-limiter.js'
-import type { ServedBytes, TransportServer } from '../../transfer/source.js'
+import type { ServeGate, ServedBytes, TransportServer } from '../../transfer/source.js'
 import { errorMessage } from '../../util/errors.js'
 import type { Logger } from '../../util/log.js'
 import { parseRequest, type ResponseHeader } from './wire.js'
@@ -20,6 +20,8 @@ export interface NativeServerOptions {
   store: ContentStore
   uploadLimiter: RateLimiter
   onServed: (served: ServedBytes) => void
+  /** Decides whether a peer may have a file's bytes (payment); manifests are always served. */
+  gate: ServeGate
   log: Logger
 }
 
@@ -67,7 +69,7 @@ export class NativeTransferServer implements TransportServer {
           break
         }
         if (request === undefined) break
-        const { header, body, cid } = await this.respond(request)
+        const { header, body, cid } = await this.respond(request, remotePeer)
         out.push(frameJson(header))
         if (body == null || cid == null) continue
         for (let offset = 0; offset < body.length; offset += SEND_SLICE_BYTES) {
@@ -84,13 +86,17 @@ export class NativeTransferServer implements TransportServer {
     if (sinkError != null) throw sinkError
   }
 
-  private async respond (raw: unknown): Promise<Response> {
+  private async respond (raw: unknown, peerId: string): Promise<Response> {
     try {
       const request = parseRequest(raw)
       const body = request.op === 'manifest'
         ? await this.options.store.servable(request.cid).then(servable => servable == null ? undefined : encodeManifest(servable.manifest))
         : await this.options.store.readChunk(request.cid, request.index)
       if (body == null) return { header: { status: 'not-found', message: `not seeding ${request.cid}` } }
+      if (request.op === 'chunk') {
+        const decision = await this.options.gate.admit({ cid: request.cid, bytes: body.length, transport: 'native', peerId })
+        if (!decision.allowed) return { header: { status: 'payment-required', message: decision.reason } }
+      }
       return { header: { status: 'ok', length: body.length }, body, cid: request.cid }
     } catch (err) {
       return { header: { status: 'bad-request', message: errorMessage(err) } }

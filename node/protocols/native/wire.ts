@@ -12,7 +12,7 @@ export type TransferRequest =
 
 export type ResponseHeader =
   | { status: 'ok', length: number }
-  | { status: 'not-found' | 'bad-request' | 'error', message: string }
+  | { status: 'not-found' | 'bad-request' | 'payment-required' | 'error', message: string }
 
 export function parseRequest (value: unknown): TransferRequest {
   const request = value as Partial<{ op: string, cid: string, index: number }>

@@ -20,6 +20,10 @@ export interface DaemonOptions {
   /** Mine blocks (off by default so transfer tests keep the CPU). */
   mine?: boolean
   genesis?: string
+  /** Mining rewards go here instead of the node wallet (keeps wallet balances exact in payment tests). */
+  coinbase?: string
+  /** CHIRAL_* settings for this daemon only. */
+  env?: Record<string, string>
 }
 
 export interface ApiResponse<T = unknown> {
@@ -107,9 +111,11 @@ export class Daemon {
       ...(options.genesis == null ? [] : ['--genesis', options.genesis]),
       ...(options.bootstrap ?? []).flatMap(address => ['--bootstrap', address]),
       ...(options.maxUploadRate == null ? [] : ['--max-upload-rate', options.maxUploadRate]),
-      ...(options.maxDownloadRate == null ? [] : ['--max-download-rate', options.maxDownloadRate])
+      ...(options.maxDownloadRate == null ? [] : ['--max-download-rate', options.maxDownloadRate]),
+      ...(options.coinbase == null ? [] : ['--coinbase', options.coinbase])
     ]
-    const child = track(spawn(process.execPath, args, { env: cleanEnv({ CHIRAL_ETHASH_DIR: SHARED_ETHASH_DIR }), stdio: ['ignore', 'pipe', 'pipe'] }))
+    const env = cleanEnv({ CHIRAL_ETHASH_DIR: SHARED_ETHASH_DIR, ...options.env })
+    const child = track(spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] }))
     const daemon = new Daemon(name, home, child)
     await daemon.waitUntilReady(options.startTimeoutMs ?? 30_000)
     return daemon

@@ -1,0 +1,47 @@
+import { Type } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
+import { parseContentId } from '../content/cid.js'
+import type { ChiralNode } from '../daemon/chiral-node.js'
+import { PaymentsUnavailableError } from '../payments/errors.js'
+import { NoSeedersError } from '../util/errors.js'
+import { ErrorBody } from './schemas.js'
+
+const errors = { 400: Type.Ref(ErrorBody), 401: Type.Ref(ErrorBody), 404: Type.Ref(ErrorBody) }
+const QuoteBody = Type.Object({
+  cid: Type.String({ minLength: 1, maxLength: 128 }),
+  maxPricePerMiB: Type.Optional(Type.String({ pattern: '^[0-9]{1,78}$' }))
+}, { additionalProperties: false })
+
+/** Quotes, earnings, claims and refunds: the payment side of the local API. */
+export function registerPaymentRoutes (app: FastifyInstance, node: ChiralNode, prefix: string): void {
+  app.post<{ Body: { cid: string, maxPricePerMiB?: string } }>(`${prefix}/downloads/quote`, {
+    schema: { summary: 'Seeders of a file with their prices, and the most the download can cost', body: QuoteBody, response: errors }
+  }, async request => {
+    const { text: cid } = parseContentId(request.body.cid)
+    const { seeders, peersAsked } = await node.discovery.findSeeders(cid)
+    const [first] = seeders
+    if (first === undefined) throw new NoSeedersError(cid, peersAsked)
+    const sameFile = seeders.filter(record => record.manifestRoot === first.manifestRoot)
+    const maxPrice = request.body.maxPricePerMiB == null ? undefined : BigInt(request.body.maxPricePerMiB)
+    return { cid, name: first.name, ...node.payments.leecher.quote(sameFile, first.size, maxPrice) }
+  })
+
+  app.get(`${prefix}/earnings`, { schema: { summary: 'Earnings as a seeder: pending and redeemed, per file and per peer, with claims' } }, async () => {
+    return await node.payments.ledger.view()
+  })
+
+  app.post(`${prefix}/earnings/claim`, { schema: { summary: 'Redeem every held receipt now' } }, async () => {
+    if (node.payments.escrow() == null) throw new PaymentsUnavailableError('the node wallet is locked or the chain has no escrow contract')
+    const claim = await node.payments.seeder.redeem(true)
+    return { txHashes: claim == null ? [] : [claim.txHash], claim: claim ?? null }
+  })
+
+  app.get(`${prefix}/escrows`, { schema: { summary: 'Escrows this node opened as a leecher' } }, async () => {
+    return await node.payments.leecher.ownEscrows()
+  })
+
+  app.post(`${prefix}/escrows/refund`, { schema: { summary: 'Take back what is left in expired escrows' } }, async () => {
+    if (node.payments.escrow() == null) throw new PaymentsUnavailableError('the node wallet is locked or the chain has no escrow contract')
+    return { refunds: await node.payments.leecher.refundExpired() }
+  })
+}

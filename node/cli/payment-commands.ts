@@ -1,0 +1,79 @@
+import type { Command } from 'commander'
+import { createInterface } from 'node:readline/promises'
+import { ChiralError, InvalidInputError } from '../util/errors.js'
+import { formatBytes } from '../util/units.js'
+import { formatChi } from '../wallet/units.js'
+import type { ApiClient } from './client.js'
+
+interface QuoteView {
+  cid: string
+  name: string
+  size: number
+  seeders: Array<{ peerId: string, wallet: string, pricePerMiB: string, transports: string[] }>
+  totalCostWei: string
+}
+
+interface EarningsView {
+  pendingWei: string
+  redeemedWei: string
+  files: Array<{ cid: string, pendingWei: string, redeemedWei: string, bytes: string }>
+  peers: Array<{ peerId: string, wallet: string, pendingWei: string, redeemedWei: string, bytes: string }>
+  claims: Array<{ txHash: string, amountWei: string, at: number, escrows: number }>
+}
+
+/**
+ * Shows what a download will cost and asks before any byte moves. Returns the limits the node
+ * enforces, so the price the user accepted cannot grow behind their back.
+ */
+export async function confirmCost (api: ApiClient, cid: string, options: { yes?: boolean, maxPrice?: string }): Promise<{ maxPricePerMiB?: string, maxCostWei?: string }> {
+  if (options.maxPrice != null && !/^[0-9]{1,78}$/.test(options.maxPrice)) throw new InvalidInputError(`--max-price takes wei per MiB as a whole number, not "${options.maxPrice}"`)
+  const quote = await api.request<QuoteView>('POST', '/api/downloads/quote', { cid, maxPricePerMiB: options.maxPrice })
+  const cost = BigInt(quote.totalCostWei)
+  if (quote.seeders.length === 0) throw new ChiralError('COST_TOO_HIGH', `every seeder of ${cid} asks more than ${options.maxPrice ?? ''} wei per MiB`)
+  const limits = { maxPricePerMiB: options.maxPrice, maxCostWei: quote.totalCostWei }
+  if (cost === 0n) return limits
+  process.stderr.write(`${quote.name} (${formatBytes(quote.size)}) from ${quote.seeders.length} seeder(s):\n`)
+  for (const seeder of quote.seeders) {
+    process.stderr.write(`  ${seeder.peerId}  ${seeder.pricePerMiB === '0' ? 'free' : `${seeder.pricePerMiB} wei/MiB`}  via ${seeder.transports.join(', ')}\n`)
+  }
+  process.stderr.write(`costs at most ${formatChi(cost)} CHI (${cost} wei), held in escrow and paid per verified chunk\n`)
+  if (options.yes === true) return limits
+  if (!process.stdin.isTTY) throw new InvalidInputError('this download costs CHI: confirm with --yes (and cap it with --max-price)')
+  const prompt = createInterface({ input: process.stdin, output: process.stderr })
+  const answer = await prompt.question('download? [y/N] ').finally(() => { prompt.close() })
+  if (!/^y(es)?$/i.test(answer.trim())) throw new ChiralError('CANCELLED', 'download cancelled; nothing was paid')
+  return limits
+}
+
+export function registerPaymentCommands (program: Command, client: () => ApiClient): void {
+  program.command('earnings')
+    .description('what this node earned as a seeder: pending and redeemed, per file and per peer')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const view = await client().request<EarningsView>('GET', '/api/earnings')
+      if (options.json === true) {
+        process.stdout.write(JSON.stringify(view, null, 2) + '\n')
+        return
+      }
+      process.stdout.write(`pending ${formatChi(BigInt(view.pendingWei))} CHI, redeemed ${formatChi(BigInt(view.redeemedWei))} CHI\n`)
+      for (const file of view.files) process.stdout.write(`file ${file.cid}  ${formatBytes(Number(file.bytes))}  pending ${file.pendingWei} wei  redeemed ${file.redeemedWei} wei\n`)
+      for (const peer of view.peers) process.stdout.write(`peer ${peer.peerId} (${peer.wallet})  ${formatBytes(Number(peer.bytes))}  pending ${peer.pendingWei} wei  redeemed ${peer.redeemedWei} wei\n`)
+      for (const claim of view.claims) process.stdout.write(`claim ${claim.txHash}  ${claim.amountWei} wei from ${claim.escrows} escrow(s)  ${new Date(claim.at).toISOString()}\n`)
+    })
+
+  program.command('claim')
+    .description('redeem every receipt this node holds as a seeder, now')
+    .action(async () => {
+      const { claim } = await client().request<{ claim: { txHash: string, amountWei: string, escrows: number } | null }>('POST', '/api/earnings/claim', {})
+      if (claim == null) process.stdout.write('nothing to redeem\n')
+      else process.stdout.write(`redeemed ${formatChi(BigInt(claim.amountWei))} CHI from ${claim.escrows} escrow(s) in ${claim.txHash}\n`)
+    })
+
+  program.command('refund')
+    .description('take back what is left in this node\'s expired escrows')
+    .action(async () => {
+      const { refunds } = await client().request<{ refunds: Array<{ escrowId: string, txHash: string }> }>('POST', '/api/escrows/refund', {})
+      if (refunds.length === 0) process.stdout.write('no expired escrow holds anything\n')
+      for (const refund of refunds) process.stdout.write(`refunded escrow ${refund.escrowId} in ${refund.txHash}\n`)
+    })
+}

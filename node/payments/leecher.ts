@@ -1,0 +1,313 @@
+import type { PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { hexlify, type Signer } from 'ethers'
+import { pushable, type Pushable } from 'it-pushable'
+import { parseContentId } from '../content/cid.js'
+import type { Database, Table } from '../db/database.js'
+import { FrameReader, frameJson } from '../p2p/framing.js'
+import type { ChiralLibp2p } from '../p2p/host.js'
+import type { FileRecord } from '../p2p/records.js'
+import type { DownloadEntry } from '../transfer/downloads.js'
+import { errorMessage } from '../util/errors.js'
+import type { Logger } from '../util/log.js'
+import { Mutex } from '../util/mutex.js'
+import { ESCROW_MARGIN_PERCENT, MAX_PAYMENT_FRAME_BYTES, PAYMENT_PROTOCOL } from './constants.js'
+import { CostTooHighError, InsufficientFundsError, PaymentsUnavailableError } from './errors.js'
+import type { EscrowClient } from './escrow-client.js'
+import { costOf } from './pricing.js'
+import { parseSeederMessage } from './protocol.js'
+import { signReceipt } from './receipts.js'
+
+export interface LeecherPaymentsOptions {
+  db: Database
+  host: ChiralLibp2p
+  escrow: () => EscrowClient | undefined
+  signer: () => Signer | undefined
+  balance: (address: string) => Promise<bigint>
+  escrowDurationSeconds: number
+  creditWindowBytes: number
+  /** Serialises every transaction of the node wallet, so two never take the same nonce. */
+  transactions: Mutex
+  log: Logger
+}
+
+/** An escrow this node opened as a leecher, with what it has signed out of it so far. */
+export interface OwnEscrow {
+  escrowId: string
+  seeder: string
+  deposit: string
+  expiry: number
+  cumulativeAmount: string
+  contentBytes: Record<string, string>
+  refundTx?: string
+}
+
+export interface SeederQuote {
+  peerId: string
+  wallet: string
+  pricePerMiB: string
+  transports: string[]
+}
+
+export interface Quote {
+  size: number
+  seeders: SeederQuote[]
+  /** The most the download can cost: every byte from the dearest seeder chosen. */
+  totalCostWei: string
+}
+
+interface Session {
+  peerId: string
+  cid: string
+  escrowId: bigint
+  seeder: string
+  pricePerMiB: bigint
+  credential: string
+  /** The escrow's signed amount and this file's bytes under it when the session began. */
+  baseAmount: bigint
+  baseContentBytes: bigint
+  bytes: bigint
+  out: Pushable<Uint8Array>
+  acked: bigint
+  sending: Promise<void>
+}
+
+/** Gas a leecher keeps aside per escrow transaction, so a balance check is not off by the fee. */
+const GAS_RESERVE_WEI = 10n ** 15n
+
+/**
+ * The leecher's side of payments: quotes, escrows sized to each seeder's expected share, one
+ * payment session per paid seeder, and a signed cumulative receipt for every verified chunk.
+ */
+export class LeecherPayments {
+  private readonly escrows: Table<OwnEscrow>
+  private readonly sessions = new Map<string, Session>()
+  private readonly receipts = new Mutex()
+
+  constructor (private readonly options: LeecherPaymentsOptions) {
+    this.escrows = options.db.table<OwnEscrow>('pay-own-escrows')
+  }
+
+  quote (records: FileRecord[], size: number, maxPricePerMiB?: bigint): Quote {
+    const usable = records.filter(record => maxPricePerMiB == null || BigInt(record.pricePerMiB) <= maxPricePerMiB)
+    const dearest = usable.reduce((max, record) => BigInt(record.pricePerMiB) > max ? BigInt(record.pricePerMiB) : max, 0n)
+    return {
+      size,
+      seeders: usable.map(record => ({ peerId: record.peerId, wallet: record.wallet, pricePerMiB: record.pricePerMiB, transports: record.transports.map(t => t.name) })),
+      totalCostWei: costOf(size, dearest).toString()
+    }
+  }
+
+  credentialFor (peerId: string, cid: string): string | undefined {
+    return this.sessions.get(`${peerId}:${cid}`)?.credential
+  }
+
+  /**
+   * Chooses the seeders a download may use under its limits and, for the paid ones, funds an
+   * escrow and opens a session. The first call fails with a clear error before any byte moves
+   * when nothing is usable; later calls (seeders found while downloading) just skip.
+   */
+  async prepareSeeders (entry: DownloadEntry, records: FileRecord[], size: number, first: boolean): Promise<FileRecord[]> {
+    const maxPrice = entry.limits?.maxPricePerMiB == null ? undefined : BigInt(entry.limits.maxPricePerMiB)
+    const affordable = records.filter(record => maxPrice == null || BigInt(record.pricePerMiB) <= maxPrice)
+    const free = affordable.filter(record => BigInt(record.pricePerMiB) === 0n)
+    const paid = affordable.filter(record => BigInt(record.pricePerMiB) > 0n && record.wallet !== '')
+    if (paid.length === 0) {
+      if (first && free.length === 0 && records.length > 0) throw new CostTooHighError(costOf(size, minPrice(records)), maxPrice ?? 0n)
+      return free
+    }
+    try {
+      const escrow = this.options.escrow()
+      const signer = this.options.signer()
+      if (escrow == null || signer == null) throw new PaymentsUnavailableError('the node wallet is locked or the chain has no escrow contract')
+      if (first) {
+        const quote = this.quote(paid, size)
+        const maxCost = entry.limits?.maxCostWei == null ? undefined : BigInt(entry.limits.maxCostWei)
+        if (maxCost != null && BigInt(quote.totalCostWei) > maxCost) {
+          if (free.length > 0) return free
+          throw new CostTooHighError(BigInt(quote.totalCostWei), maxCost)
+        }
+      }
+      const wallet = await signer.getAddress()
+      const plans = await Promise.all(paid.map(async record => await this.planEscrow(escrow, wallet, record, size, paid.length)))
+      const needed = plans.reduce((sum, plan) => sum + plan.topUp + (plan.topUp > 0n ? GAS_RESERVE_WEI : 0n), 0n)
+      const balance = await this.options.balance(wallet)
+      if (needed > balance) throw new InsufficientFundsError(wallet, balance, needed)
+      const accepted: FileRecord[] = []
+      for (const plan of plans) {
+        try {
+          const escrowId = await this.fundEscrow(escrow, plan)
+          await this.openSession(plan.record, entry.cid, escrowId)
+          accepted.push(plan.record)
+        } catch (err) {
+          this.options.log.warn({ peer: plan.record.peerId, err: errorMessage(err) }, 'cannot pay this seeder; not using it')
+        }
+      }
+      if (first && accepted.length === 0 && free.length === 0) throw new PaymentsUnavailableError('no paid seeder accepted a payment session')
+      return [...free, ...accepted]
+    } catch (err) {
+      if (first) throw err
+      this.options.log.warn({ cid: entry.cid, err: errorMessage(err) }, 'not using newly found paid seeders')
+      return free
+    }
+  }
+
+  /** Signs and sends a receipt for a chunk a paid seeder delivered and that passed verification. */
+  onChunkVerified (cid: string, peerId: string, bytes: number): void {
+    const session = this.sessions.get(`${peerId}:${cid}`)
+    if (session == null) return
+    session.bytes += BigInt(bytes)
+    const contentBytes = session.baseContentBytes + session.bytes
+    const cumulativeAmount = session.baseAmount + costOf(session.bytes, session.pricePerMiB)
+    void this.receipts.run(async () => {
+      const signer = this.options.signer()
+      const escrow = this.options.escrow()
+      if (signer == null || escrow == null) return
+      await this.recordSigned(session.escrowId, cid, cumulativeAmount, contentBytes)
+      const { message, signature } = await signReceipt(signer, await escrow.domain(), {
+        escrowId: session.escrowId, seeder: session.seeder, contentId: hexlify(parseContentId(cid).digest), contentBytes, cumulativeAmount
+      })
+      session.out.push(frameJson({
+        type: 'receipt',
+        escrowId: message.escrowId.toString(),
+        seeder: message.seeder,
+        contentId: message.contentId,
+        contentBytes: message.contentBytes.toString(),
+        cumulativeAmount: message.cumulativeAmount.toString(),
+        signature
+      }))
+    }).catch(err => { this.options.log.warn({ err: errorMessage(err) }, 'could not sign a receipt') })
+  }
+
+  /** Ends a download's sessions once the seeders have acknowledged its last receipts. */
+  async endDownload (cid: string): Promise<void> {
+    await this.receipts.run(async () => {})
+    const ending = [...this.sessions.values()].filter(session => session.cid === cid)
+    for (const session of ending) {
+      this.sessions.delete(`${session.peerId}:${cid}`)
+      session.out.end()
+    }
+    await Promise.all(ending.map(async session => await session.sending))
+  }
+
+  async ownEscrows (): Promise<OwnEscrow[]> {
+    return await this.escrows.values()
+  }
+
+  /** Takes back what is left in expired escrows; returns the refunds made. */
+  async refundExpired (): Promise<Array<{ escrowId: string, txHash: string }>> {
+    const escrow = this.options.escrow()
+    if (escrow == null) return []
+    const now = Math.floor(Date.now() / 1000)
+    const refunds: Array<{ escrowId: string, txHash: string }> = []
+    for (const own of await this.escrows.values()) {
+      if (own.refundTx != null || own.expiry >= now) continue
+      const state = await escrow.escrow(BigInt(own.escrowId))
+      if (state.deposit === state.redeemed) {
+        await this.escrows.put(own.escrowId.padStart(78, '0'), { ...own, refundTx: 'none' })
+        continue
+      }
+      const tx = await this.options.transactions.run(async () => await escrow.refund(BigInt(own.escrowId)))
+      await this.escrows.put(own.escrowId.padStart(78, '0'), { ...own, refundTx: tx.hash })
+      refunds.push({ escrowId: own.escrowId, txHash: tx.hash })
+      this.options.log.info({ escrowId: own.escrowId, tx: tx.hash }, 'refunded an expired escrow')
+    }
+    return refunds
+  }
+
+  private async planEscrow (escrow: EscrowClient, wallet: string, record: FileRecord, size: number, seeders: number): Promise<EscrowPlan> {
+    const price = BigInt(record.pricePerMiB)
+    const share = costOf(Math.ceil(size / seeders), price) * (100n + ESCROW_MARGIN_PERCENT) / 100n
+    const wanted = (share < costOf(size, price) ? share : costOf(size, price)) + costOf(this.options.creditWindowBytes, price)
+    const minExpiry = BigInt(Math.floor(Date.now() / 1000) + Math.floor(this.options.escrowDurationSeconds / 2))
+    const existing = await escrow.latestEscrow(wallet, record.wallet)
+    const own = existing == null ? undefined : await this.escrows.get(existing.id.toString().padStart(78, '0'))
+    if (existing != null && own != null && own.refundTx == null && existing.expiry >= minExpiry) {
+      const unsigned = existing.deposit - BigInt(own.cumulativeAmount)
+      return { record, existing: existing.id, topUp: unsigned >= wanted ? 0n : wanted - unsigned, expiry: existing.expiry }
+    }
+    return { record, topUp: wanted, expiry: BigInt(Math.floor(Date.now() / 1000) + this.options.escrowDurationSeconds) }
+  }
+
+  private async fundEscrow (escrow: EscrowClient, plan: EscrowPlan): Promise<bigint> {
+    return await this.options.transactions.run(async () => {
+      if (plan.existing != null) {
+        if (plan.topUp > 0n) await escrow.topUp(plan.existing, plan.topUp, plan.expiry)
+        const key = plan.existing.toString().padStart(78, '0')
+        const own = await this.escrows.get(key)
+        if (own != null) await this.escrows.put(key, { ...own, deposit: (BigInt(own.deposit) + plan.topUp).toString() })
+        return plan.existing
+      }
+      const { escrowId } = await escrow.open(plan.record.wallet, plan.topUp, plan.expiry)
+      await this.escrows.put(escrowId.toString().padStart(78, '0'), {
+        escrowId: escrowId.toString(), seeder: plan.record.wallet, deposit: plan.topUp.toString(), expiry: Number(plan.expiry), cumulativeAmount: '0', contentBytes: {}
+      })
+      this.options.log.info({ escrowId: escrowId.toString(), seeder: plan.record.wallet, deposit: plan.topUp.toString() }, 'opened an escrow')
+      return escrowId
+    })
+  }
+
+  private async openSession (record: FileRecord, cid: string, escrowId: bigint): Promise<void> {
+    const stream = await this.options.host.dialProtocol(peerIdFromString(record.peerId) as PeerId, PAYMENT_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
+    const out = pushable<Uint8Array>()
+    const reader = new FrameReader(stream.source)
+    const sink = stream.sink(out).catch(() => {})
+    out.push(frameJson({ type: 'open', cid, escrowId: escrowId.toString(), pricePerMiB: record.pricePerMiB }))
+    const answer = parseSeederMessage(await reader.readJson(MAX_PAYMENT_FRAME_BYTES))
+    if (answer.type !== 'accepted') {
+      out.end()
+      await sink
+      throw new Error(answer.type === 'refused' ? `${answer.code}: ${answer.message}` : 'unexpected answer')
+    }
+    const own = await this.escrows.get(escrowId.toString().padStart(78, '0'))
+    const session: Session = {
+      peerId: record.peerId,
+      cid,
+      escrowId,
+      seeder: record.wallet,
+      pricePerMiB: BigInt(record.pricePerMiB),
+      credential: answer.credential,
+      baseAmount: BigInt(own?.cumulativeAmount ?? answer.receiptedAmount),
+      baseContentBytes: BigInt(own?.contentBytes[cid] ?? '0'),
+      bytes: 0n,
+      out,
+      acked: BigInt(answer.receiptedAmount),
+      sending: sink
+    }
+    session.sending = Promise.all([sink, this.readAcks(session, reader)]).then(() => {})
+    this.sessions.set(`${record.peerId}:${cid}`, session)
+  }
+
+  private async readAcks (session: Session, reader: FrameReader): Promise<void> {
+    try {
+      for (;;) {
+        const raw = await reader.readJson(MAX_PAYMENT_FRAME_BYTES, true)
+        if (raw === undefined) return
+        const ack = parseSeederMessage(raw)
+        if (ack.type !== 'ack') continue
+        session.acked = BigInt(ack.cumulativeAmount)
+        if (ack.error != null) this.options.log.warn({ peer: session.peerId, error: ack.error }, 'seeder rejected a receipt')
+      }
+    } catch (err) {
+      this.options.log.debug({ peer: session.peerId, err: errorMessage(err) }, 'payment stream ended')
+    }
+  }
+
+  private async recordSigned (escrowId: bigint, cid: string, cumulativeAmount: bigint, contentBytes: bigint): Promise<void> {
+    const key = escrowId.toString().padStart(78, '0')
+    const own = await this.escrows.get(key)
+    if (own == null || BigInt(own.cumulativeAmount) >= cumulativeAmount) return
+    await this.escrows.put(key, { ...own, cumulativeAmount: cumulativeAmount.toString(), contentBytes: { ...own.contentBytes, [cid]: contentBytes.toString() } })
+  }
+}
+
+interface EscrowPlan {
+  record: FileRecord
+  existing?: bigint
+  topUp: bigint
+  expiry: bigint
+}
+
+function minPrice (records: FileRecord[]): bigint {
+  return records.reduce((min, record) => BigInt(record.pricePerMiB) < min ? BigInt(record.pricePerMiB) : min, BigInt(records[0]?.pricePerMiB ?? 0))
+}

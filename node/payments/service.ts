@@ -1,0 +1,115 @@
+import { createAddressFromString } from '@ethereumjs/util'
+import { JsonRpcProvider } from 'ethers'
+import type { ChainService } from '../chain/service.js'
+import type { ContentStore } from '../content/store.js'
+import type { Database } from '../db/database.js'
+import type { ChiralLibp2p } from '../p2p/host.js'
+import { errorMessage } from '../util/errors.js'
+import type { Logger } from '../util/log.js'
+import { Mutex } from '../util/mutex.js'
+import type { WalletService } from '../wallet/wallet-service.js'
+import { PAYMENT_PROTOCOL, SETTLEMENT_INTERVAL_MS } from './constants.js'
+import { EscrowClient } from './escrow-client.js'
+import { EarningsLedger } from './ledger.js'
+import { LeecherPayments } from './leecher.js'
+import { SeederPayments } from './seeder.js'
+
+export interface PaymentTerms {
+  creditWindowBytes: number
+  escrowDurationSeconds: number
+  redeemThresholdWei: bigint
+}
+
+export interface PaymentsServiceOptions {
+  db: Database
+  host: ChiralLibp2p
+  store: ContentStore
+  wallet: WalletService
+  chain: ChainService
+  escrowAddress?: string
+  terms: PaymentTerms
+  log: Logger
+}
+
+/**
+ * Payments for one node, in both roles. It knows seeders, wallets and verified bytes; which
+ * transport carried the bytes never reaches it.
+ */
+export class PaymentsService {
+  readonly ledger: EarningsLedger
+  readonly seeder: SeederPayments
+  readonly leecher: LeecherPayments
+  private provider?: JsonRpcProvider
+  private client?: { signer: unknown, escrow: EscrowClient }
+  private timer?: NodeJS.Timeout
+
+  constructor (private readonly options: PaymentsServiceOptions) {
+    this.ledger = new EarningsLedger(options.db)
+    const transactions = new Mutex()
+    const escrow = (): EscrowClient | undefined => this.escrow()
+    this.seeder = new SeederPayments({
+      ledger: this.ledger,
+      escrow,
+      wallet: () => this.walletAddress(),
+      priceOf: async cid => {
+        const entry = await options.store.get(cid)
+        return entry?.state === 'seeding' ? BigInt(entry.pricePerMiB) : undefined
+      },
+      creditWindowBytes: options.terms.creditWindowBytes,
+      redeemThresholdWei: options.terms.redeemThresholdWei,
+      transactions,
+      log: options.log
+    })
+    this.leecher = new LeecherPayments({
+      db: options.db,
+      host: options.host,
+      escrow,
+      signer: () => this.options.wallet.isUnlocked() ? this.options.wallet.signer() : undefined,
+      balance: async address => await options.chain.chain.balanceOf(createAddressFromString(address)),
+      escrowDurationSeconds: options.terms.escrowDurationSeconds,
+      creditWindowBytes: options.terms.creditWindowBytes,
+      transactions,
+      log: options.log
+    })
+  }
+
+  async start (): Promise<void> {
+    await this.options.host.handle(PAYMENT_PROTOCOL, ({ stream, connection }) => {
+      void this.seeder.handle(stream, connection.remotePeer.toString())
+    })
+    this.timer = setInterval(() => { void this.settle() }, SETTLEMENT_INTERVAL_MS)
+    this.timer.unref()
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.timer)
+    await this.options.host.unhandle(PAYMENT_PROTOCOL).catch(() => {})
+    this.provider?.destroy()
+  }
+
+  /** The escrow contract with the node wallet as signer, or undefined while that is impossible. */
+  escrow (): EscrowClient | undefined {
+    const address = this.options.escrowAddress
+    const url = this.options.chain.rpcUrls?.url
+    if (address == null || url == null || !this.options.wallet.isUnlocked()) return undefined
+    const signer = this.options.wallet.signer()
+    if (this.client?.signer !== signer) {
+      this.provider ??= new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 250 })
+      this.client = { signer, escrow: new EscrowClient(address, signer.connect(this.provider)) }
+    }
+    return this.client.escrow
+  }
+
+  private walletAddress (): string {
+    return this.options.wallet.isUnlocked() ? this.options.wallet.signer().address : ''
+  }
+
+  private async settle (): Promise<void> {
+    try {
+      await this.seeder.redeem(false)
+      await this.leecher.refundExpired()
+    } catch (err) {
+      this.options.log.warn({ err: errorMessage(err) }, 'settlement failed; retrying later')
+    }
+  }
+}
