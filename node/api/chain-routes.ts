@@ -44,11 +44,14 @@ export function registerChainRoutes (app: FastifyInstance, node: ChiralNode, pre
     return {
       chainId: chain.chainId.toString(),
       network: chainService.spec.name,
+      currency: chainService.spec.currency,
       genesisHash: `0x${Buffer.from(chain.genesisHash).toString('hex')}`,
       head: { ...chainService.headSummary(), difficulty: chain.head.header.difficulty.toString(), timestamp: Number(chain.head.header.timestamp) },
       syncing: syncing === false ? false : { startingBlock: syncing.startingBlock.toString(), currentBlock: syncing.currentBlock.toString(), highestBlock: syncing.highestBlock.toString() },
       rpc: chainService.rpcUrls ?? null,
-      pendingTransactions: chainService.txpool.size
+      contracts: { escrow: node.escrowContract ?? null },
+      pendingTransactions: chainService.txpool.size,
+      blockRewardWei: BigInt(chainService.spec.blockReward).toString()
     }
   })
 
@@ -66,7 +69,8 @@ export function registerChainRoutes (app: FastifyInstance, node: ChiralNode, pre
   })
 
   app.post<{ Body: { password: string } }>(`${prefix}/wallet/unlock`, { schema: { summary: 'Unlock the node wallet', body: UnlockBody, response: errors } }, async request => {
-    await node.wallet.unlock(request.body.password)
+    const { address } = await node.wallet.unlock(request.body.password)
+    node.useWallet(address)
     return await walletView()
   })
 

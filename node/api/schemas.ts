@@ -11,7 +11,9 @@ export const AddFileBody = Type.Object({
 
 export const StartDownloadBody = Type.Object({
   cid: Type.String({ minLength: 1, maxLength: 128 }),
-  output: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'file path or existing directory' }))
+  output: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'file path or existing directory' })),
+  maxPricePerMiB: Type.Optional(Type.String({ pattern: '^[0-9]{1,78}$', description: 'use no seeder asking more wei per MiB' })),
+  maxCostWei: Type.Optional(Type.String({ pattern: '^[0-9]{1,78}$', description: 'fail before any byte moves if the download may cost more' }))
 }, { additionalProperties: false })
 
 export const ConnectPeerBody = Type.Object({
@@ -73,6 +75,7 @@ export const Status = Type.Object({
   addresses: Type.Array(Type.String()),
   urls: Type.Object({
     api: Type.String(),
+    dashboard: Type.String({ description: 'the web dashboard (pair it with #token=<api token>)' }),
     events: Type.String(),
     openapi: Type.String(),
     http: Type.Array(Type.String()),

@@ -13,9 +13,12 @@ import { fileUrl } from '../protocols/http/paths.js'
 import { ChiralError } from '../util/errors.js'
 import { parseWei } from '../util/units.js'
 import { registerChainRoutes } from './chain-routes.js'
+import { registerPaymentRoutes } from './payment-routes.js'
+import { registerDashboardRoutes } from './dashboard-routes.js'
 import {
   AddFileBody, CidParams, ConnectPeerBody, Download, ErrorBody, Peer, RateLimits, RateLimitsPatch, SeedFile, StartDownloadBody, Status
 } from './schemas.js'
+import { registerWebUi } from './web-ui.js'
 
 export const API_PREFIX = '/api'
 const PUBLIC_PATHS = new Set([`${API_PREFIX}/openapi.json`])
@@ -45,7 +48,7 @@ export async function createApiServer (node: ChiralNode): Promise<FastifyInstanc
 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] as string
-    if (PUBLIC_PATHS.has(path)) return
+    if (PUBLIC_PATHS.has(path) || isWebUiRequest(request, path)) return
     if (!isAuthorized(request, node.apiToken)) {
       await reply.code(401).send({ error: 'UNAUTHORIZED', message: 'missing or wrong API token (Authorization: Bearer <token from the data directory>)' })
     }
@@ -80,6 +83,7 @@ export async function createApiServer (node: ChiralNode): Promise<FastifyInstanc
       addresses: node.host.getMultiaddrs().map(address => address.toString()),
       urls: {
         api: apiUrl,
+        dashboard: `${apiUrl}/`,
         events: `${apiUrl}${API_PREFIX}/events`,
         openapi: `${apiUrl}${API_PREFIX}/openapi.json`,
         http: node.httpServer.endpoints(),
@@ -142,14 +146,17 @@ export async function createApiServer (node: ChiralNode): Promise<FastifyInstanc
     return (await node.store.list()).map(seedFileView)
   })
 
-  app.post<{ Body: { path: string, pricePerMiB?: string } }>(`${API_PREFIX}/files`, {
-    schema: { summary: 'Seed a file from where it lies (progress as "add" events)', body: AddFileBody, response: { 201: SeedFile, ...errors } }
-  }, async (request, reply) => {
-    const { path, pricePerMiB } = request.body
+  const addFile = async (path: string, pricePerMiB: string | undefined): Promise<unknown> => {
     const entry = await node.add(path, pricePerMiB == null ? undefined : parseWei(pricePerMiB), (bytes, total) => {
       events.emit('event', { type: 'add', data: { path, bytes, total } })
     })
-    return await reply.code(201).send(seedFileView(entry))
+    return seedFileView(entry)
+  }
+
+  app.post<{ Body: { path: string, pricePerMiB?: string } }>(`${API_PREFIX}/files`, {
+    schema: { summary: 'Seed a file from where it lies (progress as "add" events)', body: AddFileBody, response: { 201: SeedFile, ...errors } }
+  }, async (request, reply) => {
+    return await reply.code(201).send(await addFile(request.body.path, request.body.pricePerMiB))
   })
 
   app.get<{ Params: { cid: string } }>(`${API_PREFIX}/files/:cid`, { schema: { params: CidParams, response: { 200: SeedFile, ...errors } } }, async request => {
@@ -171,10 +178,11 @@ export async function createApiServer (node: ChiralNode): Promise<FastifyInstanc
     return await node.downloads.list()
   })
 
-  app.post<{ Body: { cid: string, output?: string } }>(`${API_PREFIX}/downloads`, {
+  app.post<{ Body: { cid: string, output?: string, maxPricePerMiB?: string, maxCostWei?: string } }>(`${API_PREFIX}/downloads`, {
     schema: { summary: 'Start (or rejoin) a download; progress as "download" events', body: StartDownloadBody, response: { 202: Download, ...errors } }
   }, async (request, reply) => {
-    const entry = await node.downloads.start(request.body.cid, request.body.output)
+    const { cid, output, maxPricePerMiB, maxCostWei } = request.body
+    const entry = await node.downloads.start(cid, output, { maxPricePerMiB, maxCostWei })
     return await reply.code(202).send(await node.downloads.get(entry.cid))
   })
 
@@ -199,6 +207,9 @@ export async function createApiServer (node: ChiralNode): Promise<FastifyInstanc
   })
 
   registerChainRoutes(app, node, API_PREFIX)
+  registerPaymentRoutes(app, node, API_PREFIX)
+  registerDashboardRoutes(app, node, API_PREFIX, { add: addFile })
+  registerWebUi(app)
 
   app.get(`${API_PREFIX}/events`, { schema: { summary: 'Server-Sent Events: "download" progress and "add" hashing progress' } }, async (request, reply) => {
     reply.hijack()
@@ -222,9 +233,15 @@ function memoryView (): { rss: number, heapUsed: number, external: number, array
   return { rss, heapUsed, external, arrayBuffers }
 }
 
+/** The dashboard's static files are public; anything under /api is not, whatever route matched. */
+function isWebUiRequest (request: FastifyRequest, path: string): boolean {
+  return request.routeOptions.config.publicWebUi === true && path !== API_PREFIX && !path.startsWith(`${API_PREFIX}/`)
+}
+
 function isAuthorized (request: FastifyRequest, token: string): boolean {
   const header = request.headers.authorization
-  const fromQuery = request.url.startsWith(`${API_PREFIX}/events`) ? new URL(request.url, 'http://localhost').searchParams.get('token') : null
+  // EventSource cannot send headers, so the event stream (and only it) takes ?token=.
+  const fromQuery = request.url.split('?')[0] === `${API_PREFIX}/events` ? new URL(request.url, 'http://localhost').searchParams.get('token') : null
   const offered = header?.startsWith('Bearer ') === true ? header.slice(7).trim() : fromQuery
   if (offered == null) return false
   const a = Buffer.from(offered)

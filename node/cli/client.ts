@@ -6,7 +6,7 @@ import { ChiralError, DaemonNotRunningError } from '../util/errors.js'
 /** Talks to a running daemon through its local API, found via the data directory. */
 export class ApiClient {
   readonly baseUrl: string
-  private readonly token: string
+  readonly token: string
 
   constructor (readonly home: string) {
     const endpointPath = join(home, API_ENDPOINT_FILENAME)

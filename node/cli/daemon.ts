@@ -6,6 +6,19 @@ import { ChiralNode, type NodeComponents } from '../daemon/chiral-node.js'
 import { ChiralError, errorMessage } from '../util/errors.js'
 import { createLogger } from '../util/log.js'
 
+/**
+ * The pairing link: the token rides in the #fragment, which browsers never send to a server,
+ * and the dashboard moves it into its own storage. The dashboard answers on loopback only.
+ */
+function dashboardLink (apiHost: string, port: number, token: string): string {
+  const wildcard = apiHost === '0.0.0.0' || apiHost === '::'
+  if (!wildcard && !apiHost.startsWith('127.') && apiHost !== '::1' && apiHost !== 'localhost') {
+    return `not served: the API listens on ${apiHost}, the dashboard answers on 127.0.0.1 only`
+  }
+  const host = wildcard || apiHost === 'localhost' ? '127.0.0.1' : apiHost.includes(':') ? `[${apiHost}]` : apiHost
+  return `http://${host}:${port}/#token=${token}`
+}
+
 /** Runs a node with its API until SIGINT or SIGTERM, printing where everything is reachable. */
 export async function runDaemon (home: string, overrides: Partial<Config>, components: NodeComponents = {}): Promise<void> {
   const config = loadConfig(home, overrides)
@@ -21,13 +34,15 @@ export async function runDaemon (home: string, overrides: Partial<Config>, compo
     throw new ChiralError('PORT_IN_USE', `cannot listen for the API on ${config.apiHost}:${config.apiPort}: ${errorMessage(err)}`)
   }
   const address = api.server.address()
-  const apiUrl = typeof address === 'object' && address != null ? `http://${config.apiHost}:${address.port}` : ''
+  const apiPort = typeof address === 'object' && address != null ? address.port : 0
+  const apiUrl = apiPort === 0 ? '' : `http://${config.apiHost}:${apiPort}`
   await node.writeApiEndpoint(apiUrl)
   log.info({ apiUrl, peerId: node.host.peerId.toString() }, 'daemon started')
   process.stdout.write([
     `chiral node ${node.host.peerId.toString()}`,
     `  data directory  ${home}`,
     `  api             ${apiUrl}  (token in ${join(home, 'api-token')})`,
+    `  dashboard       ${dashboardLink(config.apiHost, apiPort, node.apiToken)}`,
     `  http            ${node.httpServer.endpoints().join(' ')}`,
     `  json-rpc        ${node.chainService.rpcUrls?.url ?? ''}  (chain ${node.chainService.spec.name}, id ${node.chainService.chain.chainId})`,
     `  wallet          ${await node.wallet.address().catch(() => 'none')}${node.chainService.miner.mining ? '  (mining)' : ''}`,

@@ -8,6 +8,7 @@ import type { DownloadProgress } from '../transfer/downloads.js'
 import { ChiralError, FileMissingError, NotAFileError, errorMessage } from '../util/errors.js'
 import { formatBytes, parseByteRate, parseWei } from '../util/units.js'
 import { registerChainCommands } from './chain-commands.js'
+import { confirmCost, registerPaymentCommands } from './payment-commands.js'
 import { ApiClient } from './client.js'
 import { ProgressBar } from './progress.js'
 
@@ -123,10 +124,13 @@ program.command('add <file>')
 program.command('get <cid>')
   .description('download a file from its seeders, verify it, then seed it')
   .option('-o, --output <path>', 'file path or existing directory (default: <home>/downloads/<name>)')
-  .action(async (cidText: string, options: { output?: string }) => {
+  .option('-y, --yes', 'accept the quoted cost without asking')
+  .option('--max-price <wei-per-MiB>', 'use no seeder asking more (0 = free seeders only)')
+  .action(async (cidText: string, options: { output?: string, yes?: boolean, maxPrice?: string }) => {
     const { text: cid } = parseContentId(cidText)
     const api = client()
-    await api.request('POST', '/api/downloads', { cid, output: options.output == null ? undefined : resolve(options.output) })
+    const limits = await confirmCost(api, cid, options)
+    await api.request('POST', '/api/downloads', { cid, output: options.output == null ? undefined : resolve(options.output), ...limits })
     const bar = new ProgressBar('downloading')
     for (;;) {
       const progress = await api.request<DownloadProgress>('GET', `/api/downloads/${cid}`)
@@ -176,7 +180,8 @@ program.command('status')
   .description('node identity, addresses, URLs and totals')
   .option('--json', 'print JSON')
   .action(async (options: { json?: boolean }) => {
-    const status = await client().request<Record<string, unknown> & { peerId: string, addresses: string[], urls: { api: string, http: string[] }, connectedPeers: number, seeding: number, activeDownloads: number, limits: { maxUploadRate: number, maxDownloadRate: number } }>('GET', '/api/status')
+    const api = client()
+    const status = await api.request<Record<string, unknown> & { peerId: string, addresses: string[], urls: { api: string, dashboard: string, http: string[] }, connectedPeers: number, seeding: number, activeDownloads: number, limits: { maxUploadRate: number, maxDownloadRate: number } }>('GET', '/api/status')
     if (options.json === true) {
       process.stdout.write(JSON.stringify(status, null, 2) + '\n')
       return
@@ -185,6 +190,7 @@ program.command('status')
     process.stdout.write([
       `peer id      ${status.peerId}`,
       `api          ${status.urls.api}`,
+      `dashboard    ${status.urls.dashboard}#token=${api.token}`,
       `http         ${status.urls.http.join(' ')}`,
       ...status.addresses.map(address => `address      ${address}`),
       `peers        ${status.connectedPeers}`,
@@ -231,6 +237,7 @@ program.command('limits')
   })
 
 registerChainCommands(program, home, client)
+registerPaymentCommands(program, client)
 
 program.parseAsync().catch((err: unknown) => {
   const code = err instanceof ChiralError ? err.code : 'ERROR'

@@ -9,6 +9,8 @@ import { AccountHistory } from '../chain/account-history.js'
 import { ChainService } from '../chain/service.js'
 import { API_ENDPOINT_FILENAME, API_TOKEN_FILENAME } from '../config/constants.js'
 import { openNodeWallet } from '../wallet/node-wallet.js'
+import { isPeerBindingValid, peerBindingDomain, signPeerBinding } from '../wallet/peer-binding.js'
+import type { TypedDataDomain } from 'ethers'
 import { resolveEscrowAddress, type EscrowAddressSource } from '../payments/deployments.js'
 import { PaymentsService } from '../payments/service.js'
 import type { WalletService } from '../wallet/wallet-service.js'
@@ -56,6 +58,8 @@ export class ChiralNode {
   accountHistory!: AccountHistory
   wallet!: WalletService
   private walletAddress?: string
+  /** The node wallet's signature binding it to this peer, published in every file record. */
+  private walletProof?: { address: string, proof: string }
   /** The escrow contract payments settle through on this chain, if the genesis or a deploy has one. */
   escrowContract?: { address: string, source: EscrowAddressSource }
   payments!: PaymentsService
@@ -134,9 +138,11 @@ export class ChiralNode {
       privateKey: this.privateKey,
       recordTtlSeconds: this.config.recordTtlSeconds,
       transports: () => this.transportEndpoints(),
-      wallet: () => this.walletAddress ?? '',
+      wallet: () => this.walletProof == null ? { address: '', proof: '' } : { address: this.walletProof.address, proof: this.walletProof.proof },
+      walletBindingValid: record => isPeerBindingValid(this.peerBindingDomain(), record.peerId, record.wallet, record.walletProof),
       log: this.log
     })
+    await this.refreshWalletProof()
     await this.discovery.start()
     this.downloads = new DownloadManager({
       db: this.db,
@@ -199,6 +205,7 @@ export class ChiralNode {
   /** A wallet created or imported while running becomes the payee in records and the coinbase. */
   useWallet (address: string): void {
     this.walletAddress = address
+    this.refreshWalletProof().catch(err => { this.log.warn({ err: String(err) }, 'could not bind the new wallet to this peer') })
     this.accountHistory.watch(address)
     if (this.config.coinbase === '') this.chainService.setCoinbase(address)
   }
@@ -223,6 +230,17 @@ export class ChiralNode {
     await this.store.close()
     await this.peerStats.flush()
     await this.db.close()
+  }
+
+  private peerBindingDomain (): TypedDataDomain {
+    return peerBindingDomain(this.chainService.chain.chainId, this.escrowContract?.address)
+  }
+
+  /** Records name the wallet only once it has signed for this peer; a locked wallet cannot. */
+  private async refreshWalletProof (): Promise<void> {
+    if (!this.wallet.isUnlocked()) return
+    const signer = this.wallet.signer()
+    this.walletProof = { address: signer.address, proof: await signPeerBinding(signer, this.peerBindingDomain(), this.host.peerId.toString()) }
   }
 
   private publishInBackground (entry: SeedEntry): void {

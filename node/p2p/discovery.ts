@@ -16,8 +16,10 @@ export interface DiscoveryOptions {
   recordTtlSeconds: number
   /** The transports this node serves right now, with their endpoints. */
   transports: () => FileRecord['transports']
-  /** The address payments for this node's files go to ('' when it has no wallet). */
-  wallet: () => string
+  /** The address payments for this node's files go to ('' when it has no wallet), with its proof. */
+  wallet: () => { address: string, proof: string }
+  /** Whether a record's wallet really belongs to its peer; records failing this are not used. */
+  walletBindingValid: (record: FileRecord) => boolean
   log: Logger
 }
 
@@ -120,8 +122,14 @@ export class Discovery {
       clearTimeout(graceTimer)
     }
     const records = await Promise.all(lookups.values())
-    const seeders = records.filter((record): record is FileRecord => record != null && !record.withdrawn)
+    const seeders = records.filter((record): record is FileRecord => record != null && !record.withdrawn && this.hasValidWallet(record))
     return { seeders, peersAsked: asked.size }
+  }
+
+  private hasValidWallet (record: FileRecord): boolean {
+    if (record.wallet === '' || this.options.walletBindingValid(record)) return true
+    this.options.log.warn({ cid: record.cid, peer: record.peerId, wallet: record.wallet }, 'ignoring a record whose wallet is not bound to its peer')
+    return false
   }
 
   /** The seeder's own signed record (one round trip), else the best one the DHT holds. */
@@ -174,7 +182,8 @@ export class Discovery {
       chunkSize: entry.chunkSize,
       addresses: host.getMultiaddrs().slice(0, 16).map(address => address.toString()),
       pricePerMiB: entry.pricePerMiB,
-      wallet: this.options.wallet(),
+      wallet: this.options.wallet().address,
+      walletProof: this.options.wallet().proof,
       transports: transports(),
       sequence: this.lastSequence,
       expiresAt: Date.now() + recordTtlSeconds * 1000,

@@ -28,6 +28,8 @@ export const FileRecordSchema = Type.Object({
   addresses: Type.Array(Type.String({ maxLength: 256 }), { maxItems: MAX_RECORD_ADDRESSES }),
   pricePerMiB: Type.String({ pattern: '^[0-9]{1,78}$' }),
   wallet: Type.String({ pattern: '^(0x[0-9a-fA-F]{40})?$' }),
+  /** The wallet's own EIP-712 signature binding it to this peer (node/wallet/peer-binding.ts). */
+  walletProof: Type.String({ pattern: '^(0x[0-9a-fA-F]{130})?$' }),
   transports: Type.Array(TransportEndpoint, { maxItems: 8 }),
   sequence: Type.Integer({ minimum: 0 }),
   expiresAt: Type.Integer({ minimum: 0 }),

@@ -6,6 +6,7 @@ import {
 import { chunkCount, chunkHash, chunkLength, type Manifest } from '../content/manifest.js'
 import { DownloadFailedError, errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/log.js'
+import { ChunkBufferPool } from './chunk-buffers.js'
 import type { RateLimiter } from './rate-limiter.js'
 import { SourceError, type ChunkSource } from './source.js'
 
@@ -70,6 +71,7 @@ export class ChunkScheduler {
   /** Chunks verified and being written: a racing duplicate from the end game is discarded. */
   private readonly storing = new Set<number>()
   private readonly requestedAt = new Map<number, number>()
+  private readonly buffers: ChunkBufferPool
   private pumpTimer?: NodeJS.Timeout
   private nextCandidate = 0
   private totalInflight = 0
@@ -79,6 +81,7 @@ export class ChunkScheduler {
 
   constructor (private readonly options: SchedulerOptions) {
     this.total = chunkCount(options.manifest.size, options.manifest.chunkSize)
+    this.buffers = new ChunkBufferPool(options.manifest.chunkSize)
     for (const source of options.sources) this.addSource(source)
   }
 
@@ -232,11 +235,27 @@ export class ChunkScheduler {
     const length = chunkLength(manifest, index)
     const requestSignal = AbortSignal.any([controller.signal, signal, AbortSignal.timeout(CHUNK_REQUEST_TIMEOUT_MS)])
     await downloadLimiter.take(length, requestSignal)
-    const bytes = await state.source.fetchChunk(index, index * manifest.chunkSize, length, requestSignal)
-    if (this.options.done.has(index) || this.storing.has(index)) return
-    if (!createHash('sha256').update(bytes).digest().equals(chunkHash(manifest, index))) {
+    const buffer = this.buffers.acquire()
+    try {
+      const bytes = await state.source.fetchChunk(index, index * manifest.chunkSize, length, requestSignal, buffer.subarray(0, length))
+      if (!await this.verifyAndStore(state, index, bytes)) return
+    } finally {
+      // Stored or discarded: nothing refers to the bytes any more.
+      this.buffers.release(buffer)
+    }
+    this.options.done.add(index)
+    state.stats.bytes += length
+    state.stats.chunks++
+    state.failures = 0
+    state.concurrency = Math.min(MAX_SOURCE_CONCURRENCY, state.concurrency + 1)
+  }
+
+  /** Checks a received chunk against the manifest and stores it; false for a corrupt chunk or a raced duplicate. */
+  private async verifyAndStore (state: SourceState, index: number, bytes: Uint8Array): Promise<boolean> {
+    if (this.options.done.has(index) || this.storing.has(index)) return false
+    if (!createHash('sha256').update(bytes).digest().equals(chunkHash(this.options.manifest, index))) {
       this.dropPeer(state.source.peerId, `sent a corrupt chunk ${index}`)
-      return
+      return false
     }
     for (const [id, other] of this.states) {
       if (id !== state.source.id) other.inflight.get(index)?.abort()
@@ -247,11 +266,7 @@ export class ChunkScheduler {
     } finally {
       this.storing.delete(index)
     }
-    this.options.done.add(index)
-    state.stats.bytes += bytes.length
-    state.stats.chunks++
-    state.failures = 0
-    state.concurrency = Math.min(MAX_SOURCE_CONCURRENCY, state.concurrency + 1)
+    return true
   }
 
   private onFailure (state: SourceState, index: number, err: unknown): void {

@@ -123,7 +123,8 @@ describe('local API', function () {
 
     it('answers 404 JSON to unknown routes and methods', async function () {
       expectJsonError(await node.api('GET', '/api/nope'), 404, 'NOT_FOUND')
-      expectJsonError(await node.api('GET', '/'), 404, 'NOT_FOUND')
+      // `/` is the web dashboard (test/node/web); bare /api is no route.
+      expectJsonError(await node.api('GET', '/api'), 404, 'NOT_FOUND')
       expectJsonError(await node.api('PUT', '/api/status', {}), 404, 'NOT_FOUND')
       expectJsonError(await node.api('DELETE', '/api/files'), 404, 'NOT_FOUND')
     })

@@ -148,6 +148,7 @@ describe('signed file records (no processes)', function () {
       addresses: ['/ip4/127.0.0.1/tcp/4001'],
       pricePerMiB: '1000',
       wallet: '0x' + '11'.repeat(20),
+      walletProof: '0x' + '22'.repeat(65),
       transports: [{ name: 'native', endpoint: '/chiral/transfer/1.0.0' }, { name: 'http', endpoint: 'http://127.0.0.1:8080' }],
       sequence: 7,
       expiresAt: Date.now() + 3600_000,

@@ -6,7 +6,7 @@ import parseRange from 'range-parser'
 import { encodeManifest } from '../../content/manifest.js'
 import type { ContentStore } from '../../content/store.js'
 import type { RateLimiter } from '../../transfer/rate-limiter.js'
-import type { ServedBytes, TransportServer } from '../../transfer/source.js'
+import type { ServeGate, ServedBytes, TransportServer } from '../../transfer/source.js'
 import { errorMessage } from '../../util/errors.js'
 import type { Logger } from '../../util/log.js'
 import { HTTP_FILES_PATH } from './paths.js'
@@ -17,6 +17,8 @@ export interface HttpServerOptions {
   store: ContentStore
   uploadLimiter: RateLimiter
   onServed: (served: ServedBytes) => void
+  /** Decides whether a client may have a file's bytes (payment); manifests and HEAD are always served. */
+  gate: ServeGate
   /** Host names or IPs peers can reach this node at, for the endpoints in file records. */
   advertisedHosts: () => string[]
   log: Logger
@@ -117,6 +119,8 @@ export class HttpTransferServer implements TransportServer {
       res.end()
       return
     }
+    const decision = await this.options.gate.admit({ cid, bytes: end - start + 1, transport: 'http', credential: bearerToken(req) })
+    if (!decision.allowed) return sendJson(res, 402, { error: 'PAYMENT_REQUIRED', message: decision.reason })
     const stream = await this.options.store.openRange(cid, start, end)
     if (stream == null) return sendJson(res, 404, { error: 'NOT_SEEDING', message: `not seeding ${cid}` })
     res.writeHead(status, headers)
@@ -146,6 +150,11 @@ export class HttpTransferServer implements TransportServer {
       if (sent > 0) this.options.onServed({ cid, bytes: sent, transport: 'http', remote: req.socket.remoteAddress ?? 'unknown' })
     }
   }
+}
+
+function bearerToken (req: IncomingMessage): string | undefined {
+  const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')
+  return match?.[1]
 }
 
 function sendJson (res: ServerResponse, status: number, body: unknown): void {

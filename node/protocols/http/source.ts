@@ -1,59 +1,79 @@
-import { Agent, request, type IncomingMessage } from 'node:http'
 import { SourceError, type ChunkSource } from '../../transfer/source.js'
+import { HttpConnection, type BodyTarget, type ResponseHead } from './connection.js'
 import { fileUrl } from './paths.js'
 
-/** Keep-alive connections shared by all HTTP sources: one TCP handshake per seeder, not per chunk. */
-const agent = new Agent({ keepAlive: true, maxSockets: 16 })
+/** Idle keep-alive connections kept per seeder: one TCP handshake per pipeline slot, not per chunk. */
+const MAX_IDLE_CONNECTIONS = 16
 
-/** Fetches from a seeder's HTTP endpoint with Range requests. */
+/** Fetches from a seeder's HTTP endpoint with Range requests, each body read straight into the chunk's buffer. */
 export class HttpSource implements ChunkSource {
   readonly transport = 'http' as const
   readonly id: string
   private readonly url: URL
+  private readonly host: string
+  private readonly port: number
+  private readonly idle: HttpConnection[] = []
 
-  constructor (readonly peerId: string, endpoint: string, cid: string) {
+  /** `credential` gives the bearer token a paid seeder issued to this node, if any. */
+  constructor (readonly peerId: string, endpoint: string, cid: string, private readonly credential: () => string | undefined = () => undefined) {
     this.id = `${peerId}/http`
     this.url = new URL(fileUrl(endpoint, cid))
+    this.host = this.url.hostname.replace(/^\[(.*)\]$/, '$1')
+    this.port = this.url.port === '' ? 80 : Number(this.url.port)
   }
 
   async fetchManifest (maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
-    return await this.get(new URL(`${this.url.pathname}/manifest`, this.url), undefined, maxBytes, signal)
-  }
-
-  async fetchChunk (index: number, offset: number, length: number, signal: AbortSignal): Promise<Uint8Array> {
-    const body = await this.get(this.url, `bytes=${offset}-${offset + length - 1}`, length, signal)
-    if (body.length !== length) throw new SourceError(`chunk ${index} has ${body.length} bytes, expected ${length}`, true)
+    const { body } = await this.get(`${this.url.pathname}/manifest`, {}, head => {
+      if (head.status < 200 || head.status >= 300) throw this.statusError(head)
+      if (head.contentLength > maxBytes) throw new SourceError(`${this.url.href} announced ${head.contentLength} bytes, limit ${maxBytes}`, true)
+      return Buffer.allocUnsafe(head.contentLength)
+    }, signal)
     return body
   }
 
-  private async get (url: URL, range: string | undefined, maxBytes: number, signal: AbortSignal): Promise<Uint8Array> {
-    const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(url, { agent, signal, headers: range == null ? {} : { Range: range } }, resolve)
-      req.on('error', err => { reject(new SourceError(`${url.href}: ${err.message}`)) })
-      req.end()
-    })
-    const status = response.statusCode ?? 0
-    if (status < 200 || status >= 300 || (range != null && status !== 206)) {
-      response.resume()
-      throw new SourceError(`${url.href} answered HTTP ${status}`, status === 404)
-    }
-    const declared = Number(response.headers['content-length'] ?? Number.NaN)
-    if (declared > maxBytes) {
-      response.destroy()
-      throw new SourceError(`${url.href} announced ${declared} bytes, limit ${maxBytes}`, true)
-    }
-    const body = Buffer.allocUnsafe(Number.isFinite(declared) ? declared : maxBytes)
-    let filled = 0
-    try {
-      for await (const piece of response as AsyncIterable<Buffer>) {
-        if (filled + piece.length > body.length) throw new SourceError(`${url.href} sent more than ${body.length} bytes`, true)
-        piece.copy(body, filled)
-        filled += piece.length
+  async fetchChunk (index: number, offset: number, length: number, signal: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
+    const { body } = await this.get(this.url.pathname, { Range: `bytes=${offset}-${offset + length - 1}` }, head => {
+      if (head.status !== 206) throw this.statusError(head)
+      if (head.contentLength !== length) throw new SourceError(`chunk ${index} has ${head.contentLength} bytes, expected ${length}`, true)
+      return into?.length === length ? into : Buffer.allocUnsafe(length)
+    }, signal)
+    return body
+  }
+
+  close (): void {
+    for (const connection of this.idle.splice(0)) connection.close()
+  }
+
+  private async get (path: string, headers: Record<string, string>, target: BodyTarget, signal: AbortSignal): Promise<{ head: ResponseHead, body: Uint8Array }> {
+    if (this.url.protocol !== 'http:') throw new SourceError(`${this.url.href}: only http:// endpoints are supported`, true)
+    const token = this.credential()
+    const withToken = token == null ? headers : { ...headers, Authorization: `Bearer ${token}` }
+    for (;;) {
+      const reused = this.takeIdle()
+      const connection = reused ?? new HttpConnection(this.host, this.port)
+      try {
+        const response = await connection.get(path, withToken, target, signal)
+        if (connection.reusable && this.idle.length < MAX_IDLE_CONNECTIONS) this.idle.push(connection)
+        else connection.close()
+        return response
+      } catch (err) {
+        connection.close()
+        // A kept-alive connection the seeder had already closed: the request never reached it.
+        if (reused != null && HttpConnection.retryable(err) && !signal.aborted) continue
+        throw err
       }
-    } catch (err) {
-      response.destroy()
-      throw err instanceof SourceError ? err : new SourceError(`${url.href}: ${(err as Error).message}`)
     }
-    return body.subarray(0, filled)
+  }
+
+  private takeIdle (): HttpConnection | undefined {
+    for (let connection = this.idle.pop(); connection != null; connection = this.idle.pop()) {
+      if (connection.reusable) return connection
+      connection.close()
+    }
+    return undefined
+  }
+
+  private statusError (head: ResponseHead): SourceError {
+    return new SourceError(`${this.url.href} answered HTTP ${head.status}${head.status === 402 ? ' (payment required)' : ''}`, head.status === 404)
   }
 }
