@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events'
-import { createReadStream } from 'node:fs'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { open, stat, type FileHandle } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { CHUNK_SIZE, FILE_CHECK_INTERVAL_MS, STATS_FLUSH_INTERVAL_MS } from '../config/constants.js'
@@ -12,6 +11,9 @@ import { hashFile } from './hash-file.js'
 import { chunkCount, chunkLength, decodeManifest, encodeManifest, manifestRoot, type Manifest } from './manifest.js'
 
 export type SeedState = 'seeding' | 'stopped' | 'changed'
+
+/** Ranges are read and sent in pieces of this size: one chunk. */
+const RANGE_READ_BYTES = CHUNK_SIZE
 
 /** A file seeded from where it lies, with what identifies its bytes on disk. */
 export interface SeedEntry {
@@ -222,7 +224,10 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
   async openRange (cid: string, start: number, end: number): Promise<Readable | undefined> {
     const servable = await this.servable(cid, { recheckFile: true })
     if (servable == null) return undefined
-    return createReadStream(servable.entry.path, { start, end, highWaterMark: 1024 * 1024 })
+    // The file's shared handle rather than a stream of its own: a range is usually one chunk,
+    // and opening and closing the file for each cost the seeder a fifth of its CPU.
+    const handle = await this.handleFor(cid, servable.entry.path)
+    return Readable.from(readRange(handle, servable.entry.path, start, end), { objectMode: false, highWaterMark: RANGE_READ_BYTES })
   }
 
   private async markChanged (entry: SeedEntry): Promise<void> {
@@ -231,6 +236,17 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
     await this.seeds.put(entry.cid, updated)
     this.cache.delete(entry.cid)
     this.emit('changed', updated)
+  }
+}
+
+/** Reads [start, end] (inclusive) in pieces of at most RANGE_READ_BYTES; a file that shrank ends it early. */
+async function * readRange (handle: FileHandle, path: string, start: number, end: number): AsyncGenerator<Buffer> {
+  for (let position = start; position <= end;) {
+    const length = Math.min(RANGE_READ_BYTES, end + 1 - position)
+    const { buffer, bytesRead } = await handle.read(Buffer.allocUnsafe(length), 0, length, position)
+    if (bytesRead === 0) throw new FileChangedError(path, `while being served (it ends before byte ${position})`)
+    yield buffer.subarray(0, bytesRead)
+    position += bytesRead
   }
 }
 

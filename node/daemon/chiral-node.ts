@@ -13,6 +13,7 @@ import { isPeerBindingValid, peerBindingDomain, signPeerBinding } from '../walle
 import type { TypedDataDomain } from 'ethers'
 import { resolveEscrowAddress, type EscrowAddressSource } from '../payments/deployments.js'
 import { PaymentsService } from '../payments/service.js'
+import type { LeecherPayments, LeecherPaymentsOptions } from '../payments/leecher.js'
 import type { WalletService } from '../wallet/wallet-service.js'
 import type { Config } from '../config/config.js'
 import { ContentStore, type SeedEntry } from '../content/store.js'
@@ -35,6 +36,7 @@ import type { Logger } from '../util/log.js'
 /** The parts a ContentStore can be swapped for: tests inject a deliberately faulty one. */
 export interface NodeComponents {
   createStore?: (db: Database) => ContentStore
+  createLeecherPayments?: (options: LeecherPaymentsOptions) => LeecherPayments
 }
 
 /**
@@ -66,7 +68,7 @@ export class ChiralNode {
   readonly startedAt = Date.now()
   readonly totals = { uploaded: 0 }
 
-  constructor (readonly home: string, readonly config: Config, readonly log: Logger, components: NodeComponents = {}) {
+  constructor (readonly home: string, readonly config: Config, readonly log: Logger, private readonly components: NodeComponents = {}) {
     this.uploadLimiter = new RateLimiter(config.maxUploadRate)
     this.downloadLimiter = new RateLimiter(config.maxDownloadRate)
     this.db = new Database(home)
@@ -115,7 +117,7 @@ export class ChiralNode {
         redeemThresholdWei: BigInt(this.config.redeemThresholdWei)
       },
       log: this.log
-    })
+    }, this.components.createLeecherPayments)
     const gate = this.payments.seeder
     const onServed = (served: ServedBytes): void => { this.onServed(served) }
     this.httpServer = new HttpTransferServer({

@@ -135,6 +135,10 @@ export class LeecherPayments {
       if (needed > balance) throw new InsufficientFundsError(wallet, balance, needed)
       const accepted: FileRecord[] = []
       for (const plan of plans) {
+        if (this.sessions.has(`${plan.record.peerId}:${entry.cid}`)) {
+          accepted.push(plan.record)
+          continue
+        }
         try {
           const escrowId = await this.fundEscrow(escrow, plan)
           await this.openSession(plan.record, entry.cid, escrowId)

@@ -135,14 +135,17 @@ export class SeederPayments implements ServeGate {
     if (getAddress(state.seeder) !== getAddress(wallet)) return { code: 'WRONG_SEEDER', message: `escrow ${escrowId} pays ${state.seeder}, not ${wallet}` }
     if (state.expiry < BigInt(Math.floor(Date.now() / 1000) + MIN_ESCROW_REMAINING_SECONDS)) return { code: 'ESCROW_EXPIRING', message: `escrow ${escrowId} expires too soon` }
     if (state.deposit <= state.redeemed) return { code: 'ESCROW_EMPTY', message: `escrow ${escrowId} has nothing left` }
+    // A peer reopening a session keeps its debt: a fresh session must not renew the credit window.
+    const previous = this.sessions.get(sessionKey(peerId, message.cid))
+    if (previous != null && previous.escrowId !== escrowId && costOf(previous.servedBytes, previous.pricePerMiB) > previous.receipted - previous.baseline) {
+      return { code: 'UNPAID_SESSION', message: `pay for what escrow ${previous.escrowId} already received first` }
+    }
     const held = await this.options.ledger.heldReceipt(escrowId)
     const receipted = held == null ? state.redeemed : BigInt(held.cumulativeAmount)
-    const session: Session = {
-      peerId, cid: message.cid, escrowId, leecher: state.leecher, pricePerMiB: price, deposit: state.deposit,
-      baseline: receipted, receipted, servedBytes: 0n
-    }
+    const session: Session = previous?.escrowId === escrowId
+      ? { ...previous, deposit: state.deposit }
+      : { peerId, cid: message.cid, escrowId, leecher: state.leecher, pricePerMiB: price, deposit: state.deposit, baseline: receipted, receipted, servedBytes: 0n }
     const credential = randomBytes(24).toString('base64url')
-    const previous = this.sessions.get(sessionKey(peerId, message.cid))
     if (previous != null) for (const [token, s] of this.byCredential) if (s === previous) this.byCredential.delete(token)
     this.sessions.set(sessionKey(peerId, message.cid), session)
     this.byCredential.set(credential, session)

@@ -11,7 +11,7 @@ import type { WalletService } from '../wallet/wallet-service.js'
 import { PAYMENT_PROTOCOL, SETTLEMENT_INTERVAL_MS } from './constants.js'
 import { EscrowClient } from './escrow-client.js'
 import { EarningsLedger } from './ledger.js'
-import { LeecherPayments } from './leecher.js'
+import { LeecherPayments, type LeecherPaymentsOptions } from './leecher.js'
 import { SeederPayments } from './seeder.js'
 
 export interface PaymentTerms {
@@ -43,7 +43,7 @@ export class PaymentsService {
   private client?: { signer: unknown, escrow: EscrowClient }
   private timer?: NodeJS.Timeout
 
-  constructor (private readonly options: PaymentsServiceOptions) {
+  constructor (private readonly options: PaymentsServiceOptions, createLeecher = (leecherOptions: LeecherPaymentsOptions) => new LeecherPayments(leecherOptions)) {
     this.ledger = new EarningsLedger(options.db)
     const transactions = new Mutex()
     const escrow = (): EscrowClient | undefined => this.escrow()
@@ -60,7 +60,7 @@ export class PaymentsService {
       transactions,
       log: options.log
     })
-    this.leecher = new LeecherPayments({
+    this.leecher = createLeecher({
       db: options.db,
       host: options.host,
       escrow,

@@ -18,6 +18,7 @@ import type { Logger } from '../util/log.js'
 import type { PeerStatsStore } from './peer-stats.js'
 import type { RateLimiter } from './rate-limiter.js'
 import { ChunkScheduler, type SourceStats } from './scheduler.js'
+import { BackgroundFlush } from './background-flush.js'
 import { SequentialHasher } from './sequential-hasher.js'
 import type { ChunkSource } from './source.js'
 
@@ -244,6 +245,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     const partialPath = outputPath + PARTIAL_SUFFIX
     await mkdir(dirname(outputPath), { recursive: true })
     const handle = await open(partialPath, existsSync(partialPath) ? 'r+' : 'w+')
+    const flush = new BackgroundFlush(handle)
     let digest: Buffer
     let hasher: SequentialHasher | undefined
     try {
@@ -262,6 +264,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
         log: this.options.log,
         store: async ({ index, bytes, source }) => {
           await writeFully(handle, bytes, index * manifest.chunkSize, outputPath)
+          flush.written(bytes.length)
           await this.chunks.put(`${entry.cid}:${index}`, 1)
           wholeFile.chunkWritten(index)
           entry.bytesDone += bytes.length
@@ -283,10 +286,10 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       await scheduler.run()
       entry.state = 'verifying'
       await this.entries.put(entry.cid, entry)
-      digest = await wholeFile.digest()
-      await handle.sync()
+      ;[digest] = await Promise.all([wholeFile.digest(), flush.sync()])
     } finally {
       await hasher?.close()
+      await flush.settle()
       await handle.close()
     }
     if (!digest.equals(parseContentId(entry.cid).digest)) {

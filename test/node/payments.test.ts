@@ -1,12 +1,14 @@
 import { expect } from 'chai'
-import { JsonRpcProvider, parseEther } from 'ethers'
+import { JsonRpcProvider, Wallet, id, parseEther, type Signer } from 'ethers'
+import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { ESCROW_PREDEPLOY_ADDRESS } from '../../node/payments/deployments.js'
 import { EscrowClient } from '../../node/payments/escrow-client.js'
 import { costOf } from '../../node/payments/pricing.js'
+import { signReceipt } from '../../node/payments/receipts.js'
 import {
-  MiB, TestNetwork, addFile, chiral, describeResult, expectIntactDownload, randomFile, waitFor, watchSources,
-  type Daemon, type PeerView
+  MiB, NON_PAYING_LEECHER_PATH, TestNetwork, addFile, chiral, describeResult, expectIntactDownload, randomFile, sleep, waitFor, watchSources,
+  type Daemon, type DownloadView, type PeerView
 } from './helpers/index.js'
 
 /** Mining rewards of the seeders go here, so their wallet balances move only by payments and gas. */
@@ -21,10 +23,29 @@ async function rpcUrl (daemon: Daemon): Promise<string> {
   return (await daemon.ok<{ urls: { rpc: string } }>('GET', '/api/status')).urls.rpc
 }
 
+/** A node's wallet, unlocked from its own keystore and password file, as its operator could. */
+async function unlockNodeWallet (daemon: Daemon, provider: JsonRpcProvider): Promise<Signer> {
+  const dir = join(daemon.home, 'keystore')
+  const [file] = readdirSync(dir).filter(name => !name.startsWith('.'))
+  const password = readFileSync(join(daemon.home, 'wallet-password'), 'utf8').trim()
+  return (await Wallet.fromEncryptedJson(readFileSync(join(dir, file ?? ''), 'utf8'), password)).connect(provider)
+}
+
+async function earningsFor (daemon: Daemon, cid: string): Promise<{ pendingWei: string, redeemedWei: string, bytes: string } | undefined> {
+  const view = await daemon.ok<{ files: Array<{ cid: string, pendingWei: string, redeemedWei: string, bytes: string }> }>('GET', '/api/earnings')
+  return view.files.find(file => file.cid === cid)
+}
+
 async function walletOf (daemon: Daemon): Promise<string> {
   const { wallet } = await daemon.ok<{ wallet: string | null }>('GET', '/api/status')
   if (wallet == null) throw new Error(`${daemon.name} has no wallet`)
   return wallet
+}
+
+async function expectRejected (promise: Promise<unknown>, reason: RegExp): Promise<void> {
+  const outcome = await promise.then(() => undefined, (err: unknown) => err)
+  expect(outcome, 'the transaction was accepted').to.be.instanceOf(Error)
+  expect((outcome as Error).message).to.match(reason)
 }
 
 describe('paid downloads on a 3-node mining chain', function () {
@@ -117,6 +138,81 @@ describe('paid downloads on a 3-node mining chain', function () {
     expect(earnings.redeemedWei).to.equal(worthA.toString())
     expect(earnings.pendingWei).to.equal('0')
     expect(earnings.files).to.deep.equal([{ cid, pendingWei: '0', redeemedWei: worthA.toString(), bytes: String(bytesFrom(seederA)) }])
+  })
+
+  it('keeps receipts across a kill -9 of the seeder and redeems them after the restart', async function () {
+    const dir = await network.tempDir('crash-files')
+    const original = await randomFile(dir, 'crash.bin', 6 * MiB)
+    const cid = await addFile(seederA.home, original.path, ['--price', PRICE_A.toString()])
+    const get = await chiral(leecher.home, ['get', cid, '-o', join(dir, 'crash-received.bin'), '--yes', '--max-price', PRICE_A.toString()], { timeoutMs: 300_000 })
+    expect(get.code, describeResult(get)).to.equal(0)
+    const held = await earningsFor(seederA, cid)
+    const worth = costOf(6 * MiB, PRICE_A)
+    expect(held).to.deep.equal({ cid, pendingWei: worth.toString(), redeemedWei: '0', bytes: String(6 * MiB) })
+
+    await seederA.kill9()
+    seederA = await network.start('seeder-a', { mine: true, genesis: 'dev', coinbase: REWARD_SINK, maxUploadRate: '4MiB', bootstrap: [leecher.bootstrapAddress], home: seederA.home })
+    expect(await earningsFor(seederA, cid), 'the receipts survived kill -9').to.deep.equal(held)
+    const wallet = await walletOf(seederA)
+    const before = await provider.getBalance(wallet)
+    const { txHashes } = await seederA.ok<{ txHashes: string[] }>('POST', '/api/earnings/claim', {})
+    const receipt = await waitFor('the claim to reach the leecher\'s chain', async () => (await provider.send('eth_getTransactionReceipt', [txHashes[0]]) as ChainTx | null) ?? undefined, { timeoutMs: 60_000, intervalMs: 250 })
+    await waitFor('the balance to settle', async () => await provider.getBalance(wallet) !== before, { timeoutMs: 30_000, intervalMs: 250 })
+    expect(await provider.getBalance(wallet) - before).to.equal(worth - BigInt(receipt.gasUsed) * BigInt(receipt.effectiveGasPrice))
+    expect(await earningsFor(seederA, cid)).to.deep.equal({ cid, pendingWei: '0', redeemedWei: worth.toString(), bytes: String(6 * MiB) })
+  })
+
+  it('keeps the price a download started with when the seeder raises it midway', async function () {
+    const dir = await network.tempDir('price-files')
+    const original = await randomFile(dir, 'repriced.bin', 16 * MiB)
+    const cid = await addFile(seederB.home, original.path, ['--price', PRICE_B.toString()])
+    const started = await leecher.api('POST', '/api/downloads', { cid, output: join(dir, 'repriced-received.bin'), maxCostWei: costOf(16 * MiB, PRICE_B).toString() })
+    expect(started.status).to.equal(202)
+    await waitFor('a quarter of the file', async () => (await leecher.ok<DownloadView>('GET', `/api/downloads/${cid}`)).bytesDone >= 4 * MiB, { timeoutMs: 60_000, intervalMs: 100 })
+    expect(await addFile(seederB.home, original.path, ['--price', (PRICE_B * 10n).toString()])).to.equal(cid)
+    await waitFor('the download to finish', async () => (await leecher.ok<DownloadView>('GET', `/api/downloads/${cid}`)).state === 'completed', { timeoutMs: 120_000, intervalMs: 200 })
+    await expectIntactDownload(join(dir, 'repriced-received.bin'), original, cid)
+    expect(await earningsFor(seederB, cid)).to.deep.include({ pendingWei: costOf(16 * MiB, PRICE_B).toString(), bytes: String(16 * MiB) })
+  })
+
+  it('rejects a seeder redeeming more than the leecher signed', async function () {
+    const [own] = await leecher.ok<Array<{ escrowId: string, seeder: string, cumulativeAmount: string }>>('GET', '/api/escrows')
+    if (own == null) throw new Error('the leecher has no escrow')
+    const seeder = (await walletOf(seederA)) === own.seeder ? seederA : seederB
+    const seederWallet = await unlockNodeWallet(seeder, provider)
+    const leecherWallet = await unlockNodeWallet(leecher, provider)
+    const client = new EscrowClient(ESCROW_PREDEPLOY_ADDRESS, seederWallet)
+    const signed = await signReceipt(leecherWallet, await client.domain(), {
+      escrowId: BigInt(own.escrowId), seeder: own.seeder, contentId: id('any file'), contentBytes: 1n, cumulativeAmount: BigInt(own.cumulativeAmount) + 1n
+    })
+    const inflated = { ...signed, message: { ...signed.message, cumulativeAmount: signed.message.cumulativeAmount + parseEther('0.05') } }
+    await expectRejected(client.redeem(inflated), /InvalidSignature/)
+  })
+
+  it('cuts off a leecher that stops signing once the credit window is used', async function () {
+    const dir = await network.tempDir('unpaid-files')
+    const original = await randomFile(dir, 'unpaid.bin', 16 * MiB)
+    const cid = await addFile(seederA.home, original.path, ['--price', PRICE_A.toString()])
+    const freeloader = await network.start('freeloader', { genesis: 'dev', script: NON_PAYING_LEECHER_PATH, bootstrap: [leecher.bootstrapAddress] })
+    await leecher.ok('POST', '/api/wallet/send', { to: await walletOf(freeloader), amount: '1' })
+    const ownView = new JsonRpcProvider(await rpcUrl(freeloader), undefined, { staticNetwork: true })
+    await waitFor('the freeloader to see its funds on its own chain', async () => await ownView.getBalance(await walletOf(freeloader)) > 0n, { timeoutMs: 120_000, intervalMs: 500 })
+    ownView.destroy()
+    const started = await freeloader.api('POST', '/api/downloads', { cid, output: join(dir, 'unpaid-received.bin'), maxCostWei: costOf(16 * MiB, PRICE_A).toString() })
+    expect(started.status).to.equal(202)
+    let last: DownloadView | undefined
+    await waitFor('the credit window to be used', async () => {
+      last = await freeloader.ok<DownloadView>('GET', `/api/downloads/${cid}`)
+      return last.bytesDone >= 4 * MiB || last.state === 'failed'
+    }, { timeoutMs: 120_000, intervalMs: 200 })
+    await sleep(8_000)
+    const download = await freeloader.ok<DownloadView>('GET', `/api/downloads/${cid}`)
+    expect(download.state).to.not.equal('completed')
+    if (download.state === 'failed') expect(download.error?.message).to.contain('payment required')
+    expect(download.bytesDone, 'no more than the 4 MiB credit window').to.equal(4 * MiB)
+    const served = (await seederA.ok<Array<{ cid: string, bytesServed: number }>>('GET', '/api/files')).find(file => file.cid === cid)
+    // bytesServed also counts the manifest (547 bytes for 16 chunks), which is free.
+    expect(served?.bytesServed).to.be.within(4 * MiB, 4 * MiB + 1024)
   })
 
   it('refuses a leecher without funds before any byte moves', async function () {

@@ -158,6 +158,7 @@ function bearerToken (req: IncomingMessage): string | undefined {
 }
 
 function sendJson (res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' })
-  res.end(JSON.stringify(body))
+  const json = Buffer.from(JSON.stringify(body))
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': json.length })
+  res.end(json)
 }

@@ -8,3 +8,5 @@ export const CLI_PATH = fileURLToPath(new URL('../../../node/cli/main.js', impor
 export const CORRUPTING_SEEDER_PATH = fileURLToPath(new URL('../fixtures/corrupting-seeder.js', import.meta.url))
 
 export const MiB = 1024 * 1024
+/** A real daemon whose leecher side never signs receipts. */
+export const NON_PAYING_LEECHER_PATH = fileURLToPath(new URL('../fixtures/non-paying-leecher.js', import.meta.url))
