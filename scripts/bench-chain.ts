@@ -272,7 +272,7 @@ function render (results: Results, command: string, wallMs: number): string {
   } else lines.push(`| 5 | average block time, default genesis | not measured | ${TARGET_BLOCK_S} s | **not met** |`)
   const g = results.gas
   if (g != null) {
-    lines.push(`| 6 | escrow gas: open ${g.open}, top-up ${g.topUp}, first redeem ${g.redeemFirst}, later redeem ${g.redeemLater}, redeemBatch of ${g.batchSize} ${g.batch} (${g.batch / BigInt(g.batchSize)} per receipt) | see measurement | — (reported) | — |`)
+    lines.push(`| 6 | escrow gas on a dev-genesis node (ChiralEscrow predeploy), receipts of ${g.batchSize} leechers | open ${g.open}, top-up ${g.topUp}, first redeem ${g.redeemFirst}, later redeem ${g.redeemLater}, redeemBatch of ${g.batchSize}: ${g.batch} (${g.batch / BigInt(g.batchSize)} per receipt) | — (reported) | — |`)
   } else lines.push('| 6 | escrow gas | not measured | — | — |')
   lines.push('')
   lines.push('Notes:', '')
