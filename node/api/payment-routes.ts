@@ -40,6 +40,10 @@ export function registerPaymentRoutes (app: FastifyInstance, node: ChiralNode, p
     return await node.payments.leecher.ownEscrows()
   })
 
+  app.get(`${prefix}/payments/traffic`, { schema: { summary: 'Bytes this node sent and received on payment streams as a leecher' } }, async () => {
+    return node.payments.leecher.traffic
+  })
+
   app.post(`${prefix}/escrows/refund`, { schema: { summary: 'Take back what is left in expired escrows' } }, async () => {
     if (node.payments.escrow() == null) throw new PaymentsUnavailableError('the node wallet is locked or the chain has no escrow contract')
     return { refunds: await node.payments.leecher.refundExpired() }

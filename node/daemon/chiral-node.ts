@@ -114,7 +114,8 @@ export class ChiralNode {
       terms: {
         creditWindowBytes: this.config.creditWindowBytes,
         escrowDurationSeconds: this.config.escrowDurationSeconds,
-        redeemThresholdWei: BigInt(this.config.redeemThresholdWei)
+        redeemThresholdWei: BigInt(this.config.redeemThresholdWei),
+        escrowMinimumDepositWei: BigInt(this.config.escrowMinimumDepositWei)
       },
       log: this.log
     }, this.components.createLeecherPayments)

@@ -32,5 +32,10 @@ export const DEFAULT_REDEEM_THRESHOLD_WEI = '1000000000000000000'
 export const REDEEM_BEFORE_EXPIRY_SECONDS = 30
 /** How often seeders look for escrows to redeem and leechers for expired escrows to refund. */
 export const SETTLEMENT_INTERVAL_MS = 5_000
+/**
+ * A new escrow holds at least this much (1 CHI), so the next downloads from the same seeder reuse
+ * it instead of topping up: few on-chain transactions per leecher-seeder relationship.
+ */
+export const DEFAULT_ESCROW_MINIMUM_DEPOSIT_WEI = '1000000000000000000'
 /** Each escrow holds the seeder's expected share of the file plus this margin, in percent. */
 export const ESCROW_MARGIN_PERCENT = 25n

@@ -8,7 +8,7 @@ import { FrameReader, frameJson } from '../p2p/framing.js'
 import type { ChiralLibp2p } from '../p2p/host.js'
 import type { FileRecord } from '../p2p/records.js'
 import type { DownloadEntry } from '../transfer/downloads.js'
-import { errorMessage } from '../util/errors.js'
+import { ProtocolError, errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/log.js'
 import { Mutex } from '../util/mutex.js'
 import { ESCROW_MARGIN_PERCENT, MAX_PAYMENT_FRAME_BYTES, PAYMENT_PROTOCOL } from './constants.js'
@@ -25,6 +25,7 @@ export interface LeecherPaymentsOptions {
   signer: () => Signer | undefined
   balance: (address: string) => Promise<bigint>
   escrowDurationSeconds: number
+  escrowMinimumDepositWei: bigint
   creditWindowBytes: number
   /** Serialises every transaction of the node wallet, so two never take the same nonce. */
   transactions: Mutex
@@ -83,6 +84,8 @@ export class LeecherPayments {
   private readonly escrows: Table<OwnEscrow>
   private readonly sessions = new Map<string, Session>()
   private readonly receipts = new Mutex()
+  /** Bytes on payment streams, both directions, for the payment-overhead benchmark. */
+  readonly traffic = { sentBytes: 0, receivedBytes: 0 }
 
   constructor (private readonly options: LeecherPaymentsOptions) {
     this.escrows = options.db.table<OwnEscrow>('pay-own-escrows')
@@ -171,7 +174,7 @@ export class LeecherPayments {
       const { message, signature } = await signReceipt(signer, await escrow.domain(), {
         escrowId: session.escrowId, seeder: session.seeder, contentId: hexlify(parseContentId(cid).digest), contentBytes, cumulativeAmount
       })
-      session.out.push(frameJson({
+      this.send(session.out, {
         type: 'receipt',
         escrowId: message.escrowId.toString(),
         seeder: message.seeder,
@@ -179,7 +182,7 @@ export class LeecherPayments {
         contentBytes: message.contentBytes.toString(),
         cumulativeAmount: message.cumulativeAmount.toString(),
         signature
-      }))
+      })
     }).catch(err => { this.options.log.warn({ err: errorMessage(err) }, 'could not sign a receipt') })
   }
 
@@ -230,7 +233,8 @@ export class LeecherPayments {
       const unsigned = existing.deposit - BigInt(own.cumulativeAmount)
       return { record, existing: existing.id, topUp: unsigned >= wanted ? 0n : wanted - unsigned, expiry: existing.expiry }
     }
-    return { record, topUp: wanted, expiry: BigInt(Math.floor(Date.now() / 1000) + this.options.escrowDurationSeconds) }
+    const deposit = wanted > this.options.escrowMinimumDepositWei ? wanted : this.options.escrowMinimumDepositWei
+    return { record, topUp: deposit, expiry: BigInt(Math.floor(Date.now() / 1000) + this.options.escrowDurationSeconds) }
   }
 
   private async fundEscrow (escrow: EscrowClient, plan: EscrowPlan): Promise<bigint> {
@@ -256,8 +260,8 @@ export class LeecherPayments {
     const out = pushable<Uint8Array>()
     const reader = new FrameReader(stream.source)
     const sink = stream.sink(out).catch(() => {})
-    out.push(frameJson({ type: 'open', cid, escrowId: escrowId.toString(), pricePerMiB: record.pricePerMiB }))
-    const answer = parseSeederMessage(await reader.readJson(MAX_PAYMENT_FRAME_BYTES))
+    this.send(out, { type: 'open', cid, escrowId: escrowId.toString(), pricePerMiB: record.pricePerMiB })
+    const answer = parseSeederMessage(await this.receive(reader))
     if (answer.type !== 'accepted') {
       out.end()
       await sink
@@ -285,7 +289,7 @@ export class LeecherPayments {
   private async readAcks (session: Session, reader: FrameReader): Promise<void> {
     try {
       for (;;) {
-        const raw = await reader.readJson(MAX_PAYMENT_FRAME_BYTES, true)
+        const raw = await this.receive(reader, true)
         if (raw === undefined) return
         const ack = parseSeederMessage(raw)
         if (ack.type !== 'ack') continue
@@ -294,6 +298,23 @@ export class LeecherPayments {
       }
     } catch (err) {
       this.options.log.debug({ peer: session.peerId, err: errorMessage(err) }, 'payment stream ended')
+    }
+  }
+
+  private send (out: Pushable<Uint8Array>, message: unknown): void {
+    const frame = frameJson(message)
+    this.traffic.sentBytes += frame.length
+    out.push(frame)
+  }
+
+  private async receive (reader: FrameReader, allowEnd = false): Promise<unknown> {
+    const frame = allowEnd ? await reader.readFrame(MAX_PAYMENT_FRAME_BYTES, true) : await reader.readFrame(MAX_PAYMENT_FRAME_BYTES)
+    if (frame === undefined) return undefined
+    this.traffic.receivedBytes += 4 + frame.length
+    try {
+      return JSON.parse(Buffer.from(frame).toString('utf8'))
+    } catch {
+      throw new ProtocolError('payment frame is not JSON')
     }
   }
 

@@ -18,6 +18,7 @@ export interface PaymentTerms {
   creditWindowBytes: number
   escrowDurationSeconds: number
   redeemThresholdWei: bigint
+  escrowMinimumDepositWei: bigint
 }
 
 export interface PaymentsServiceOptions {
@@ -67,6 +68,7 @@ export class PaymentsService {
       signer: () => this.options.wallet.isUnlocked() ? this.options.wallet.signer() : undefined,
       balance: async address => await options.chain.chain.balanceOf(createAddressFromString(address)),
       escrowDurationSeconds: options.terms.escrowDurationSeconds,
+      escrowMinimumDepositWei: options.terms.escrowMinimumDepositWei,
       creditWindowBytes: options.terms.creditWindowBytes,
       transactions,
       log: options.log

@@ -65,7 +65,7 @@ describe('paid downloads on a 3-node mining chain', function () {
     await leecher.waitForPeers(2)
     provider = new JsonRpcProvider(await rpcUrl(leecher), undefined, { staticNetwork: true, pollingInterval: 250 })
     const leecherWallet = await walletOf(leecher)
-    await waitFor('the leecher to mine 3 CHI', async () => await provider.getBalance(leecherWallet) >= parseEther('3'), { timeoutMs: 180_000, intervalMs: 500 })
+    await waitFor('the leecher to mine 5 CHI', async () => await provider.getBalance(leecherWallet) >= parseEther('5'), { timeoutMs: 180_000, intervalMs: 500 })
     for (const seeder of [seederA, seederB]) {
       await leecher.ok('POST', '/api/wallet/send', { to: await walletOf(seeder), amount: '0.5' })
     }
@@ -194,7 +194,7 @@ describe('paid downloads on a 3-node mining chain', function () {
     const original = await randomFile(dir, 'unpaid.bin', 16 * MiB)
     const cid = await addFile(seederA.home, original.path, ['--price', PRICE_A.toString()])
     const freeloader = await network.start('freeloader', { genesis: 'dev', script: NON_PAYING_LEECHER_PATH, bootstrap: [leecher.bootstrapAddress] })
-    await leecher.ok('POST', '/api/wallet/send', { to: await walletOf(freeloader), amount: '1' })
+    await leecher.ok('POST', '/api/wallet/send', { to: await walletOf(freeloader), amount: '2' })
     const ownView = new JsonRpcProvider(await rpcUrl(freeloader), undefined, { staticNetwork: true })
     await waitFor('the freeloader to see its funds on its own chain', async () => await ownView.getBalance(await walletOf(freeloader)) > 0n, { timeoutMs: 120_000, intervalMs: 500 })
     ownView.destroy()
