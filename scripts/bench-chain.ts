@@ -5,7 +5,7 @@
  * Usage: node dist/scripts/bench-chain.js (after npm run build)
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -13,6 +13,7 @@ import { Wallet } from 'ethers'
 import { EthashCacheStore, MinerPool } from '../node/chain/ethash/index.js'
 import { loadGenesis } from '../node/chain/genesis.js'
 import { measureContractGas, type ContractGas } from './bench-contract-gas.js'
+import { writeBenchSection } from './bench/sections.js'
 import { medianVerifyMs, poolRate, sameAsStock, sealedHeaders, stockEthash, stockRate } from './bench-ethash.js'
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -288,10 +289,7 @@ function render (results: Results, command: string, wallMs: number): string {
 
 function writeSection (section: string): void {
   const path = join(REPO, 'BENCHMARKS.md')
-  const previous = existsSync(path) ? readFileSync(path, 'utf8') : ''
-  const marker = previous.search(/^<!-- chain-bench -->$/m)
-  const before = marker < 0 ? previous.trimEnd() + (previous.trim() === '' ? '' : '\n\n') : previous.slice(0, marker)
-  writeFileSync(path, before + section)
+  writeBenchSection(path, MARKER, section)
   log(`wrote ${path}`)
 }
 

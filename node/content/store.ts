@@ -1,19 +1,19 @@
 import { EventEmitter } from 'node:events'
-import { Readable } from 'node:stream'
 import { open, stat, type FileHandle } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { CHUNK_SIZE, FILE_CHECK_INTERVAL_MS, STATS_FLUSH_INTERVAL_MS } from '../config/constants.js'
 import type { Database, Table } from '../db/database.js'
 import { Mutex } from '../util/mutex.js'
 import { FileChangedError, FileMissingError, NotAFileError, NotSeedingError } from '../util/errors.js'
+import { ChunkBufferPool } from './chunk-buffers.js'
 import { contentIdFromDigest } from './cid.js'
 import { hashFile } from './hash-file.js'
 import { chunkCount, chunkLength, decodeManifest, encodeManifest, manifestRoot, type Manifest } from './manifest.js'
 
 export type SeedState = 'seeding' | 'stopped' | 'changed'
 
-/** Ranges are read and sent in pieces of this size: one chunk. */
-const RANGE_READ_BYTES = CHUNK_SIZE
+/** Read buffers kept for HTTP ranges: as many requests as one downloader keeps in flight. */
+const MAX_FREE_RANGE_BUFFERS = 8
 
 /** A file seeded from where it lies, with what identifies its bytes on disk. */
 export interface SeedEntry {
@@ -45,6 +45,7 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
   private readonly manifests: Table<Uint8Array>
   private readonly cache = new Map<string, { entry: SeedEntry, manifest: Manifest, checkedAt: number }>()
   private readonly handles = new Map<string, Promise<FileHandle>>()
+  private readonly rangeBuffers = new ChunkBufferPool(CHUNK_SIZE, MAX_FREE_RANGE_BUFFERS)
   private readonly unflushedServed = new Map<string, number>()
   private flushTimer?: NodeJS.Timeout
   private readonly flushes = new Mutex()
@@ -218,16 +219,28 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
   }
 
   /**
-   * A stream of [start, end] (inclusive) of a seeded file. Ranges are not re-hashed like native
-   * chunks, so the file's identity is checked on every request rather than once a second.
+   * Hands [start, end] (inclusive) of a seeded file to `send` in pieces of at most a chunk, read
+   * into a reused buffer through the file's shared handle: `send` must be done with a piece when
+   * its promise resolves. Resolves false, without calling `send`, if the file is not being
+   * served. Ranges are not re-hashed like native chunks, so the file's identity is checked on
+   * every request rather than once a second.
    */
-  async openRange (cid: string, start: number, end: number): Promise<Readable | undefined> {
+  async sendRange (cid: string, start: number, end: number, send: (piece: Buffer) => Promise<void>): Promise<boolean> {
     const servable = await this.servable(cid, { recheckFile: true })
-    if (servable == null) return undefined
-    // The file's shared handle rather than a stream of its own: a range is usually one chunk,
-    // and opening and closing the file for each cost the seeder a fifth of its CPU.
+    if (servable == null) return false
     const handle = await this.handleFor(cid, servable.entry.path)
-    return Readable.from(readRange(handle, servable.entry.path, start, end), { objectMode: false, highWaterMark: RANGE_READ_BYTES })
+    const buffer = this.rangeBuffers.acquire()
+    try {
+      for (let position = start; position <= end;) {
+        const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, end + 1 - position), position)
+        if (bytesRead === 0) throw new FileChangedError(servable.entry.path, `while being served (it ends before byte ${position})`)
+        await send(buffer.subarray(0, bytesRead))
+        position += bytesRead
+      }
+    } finally {
+      this.rangeBuffers.release(buffer)
+    }
+    return true
   }
 
   private async markChanged (entry: SeedEntry): Promise<void> {
@@ -236,17 +249,6 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
     await this.seeds.put(entry.cid, updated)
     this.cache.delete(entry.cid)
     this.emit('changed', updated)
-  }
-}
-
-/** Reads [start, end] (inclusive) in pieces of at most RANGE_READ_BYTES; a file that shrank ends it early. */
-async function * readRange (handle: FileHandle, path: string, start: number, end: number): AsyncGenerator<Buffer> {
-  for (let position = start; position <= end;) {
-    const length = Math.min(RANGE_READ_BYTES, end + 1 - position)
-    const { buffer, bytesRead } = await handle.read(Buffer.allocUnsafe(length), 0, length, position)
-    if (bytesRead === 0) throw new FileChangedError(path, `while being served (it ends before byte ${position})`)
-    yield buffer.subarray(0, bytesRead)
-    position += bytesRead
   }
 }
 

@@ -11,7 +11,7 @@ import type { DownloadEntry } from '../transfer/downloads.js'
 import { ProtocolError, errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/log.js'
 import { Mutex } from '../util/mutex.js'
-import { ESCROW_MARGIN_PERCENT, MAX_PAYMENT_FRAME_BYTES, PAYMENT_PROTOCOL } from './constants.js'
+import { BYTES_PER_MIB, ESCROW_MARGIN_PERCENT, MAX_PAYMENT_FRAME_BYTES, PAYMENT_PROTOCOL } from './constants.js'
 import { CostTooHighError, InsufficientFundsError, PaymentsUnavailableError } from './errors.js'
 import type { EscrowClient } from './escrow-client.js'
 import { costOf } from './pricing.js'
@@ -111,7 +111,7 @@ export class LeecherPayments {
    * when nothing is usable; later calls (seeders found while downloading) just skip.
    */
   async prepareSeeders (entry: DownloadEntry, records: FileRecord[], size: number, first: boolean): Promise<FileRecord[]> {
-    const maxPrice = entry.limits?.maxPricePerMiB == null ? undefined : BigInt(entry.limits.maxPricePerMiB)
+    const maxPrice = priceCeiling(entry, size)
     const affordable = records.filter(record => maxPrice == null || BigInt(record.pricePerMiB) <= maxPrice)
     const free = affordable.filter(record => BigInt(record.pricePerMiB) === 0n)
     const paid = affordable.filter(record => BigInt(record.pricePerMiB) > 0n && record.wallet !== '')
@@ -123,14 +123,6 @@ export class LeecherPayments {
       const escrow = this.options.escrow()
       const signer = this.options.signer()
       if (escrow == null || signer == null) throw new PaymentsUnavailableError('the node wallet is locked or the chain has no escrow contract')
-      if (first) {
-        const quote = this.quote(paid, size)
-        const maxCost = entry.limits?.maxCostWei == null ? undefined : BigInt(entry.limits.maxCostWei)
-        if (maxCost != null && BigInt(quote.totalCostWei) > maxCost) {
-          if (free.length > 0) return free
-          throw new CostTooHighError(BigInt(quote.totalCostWei), maxCost)
-        }
-      }
       const wallet = await signer.getAddress()
       const plans = await Promise.all(paid.map(async record => await this.planEscrow(escrow, wallet, record, size, paid.length)))
       const needed = plans.reduce((sum, plan) => sum + plan.topUp + (plan.topUp > 0n ? GAS_RESERVE_WEI : 0n), 0n)
@@ -331,6 +323,17 @@ interface EscrowPlan {
   existing?: bigint
   topUp: bigint
   expiry: bigint
+}
+
+/**
+ * The dearest price per MiB the user accepted: the explicit ceiling, and the one the accepted
+ * total cost implies for this size (a seeder found after the quote may ask more; it is not used).
+ */
+function priceCeiling (entry: DownloadEntry, size: number): bigint | undefined {
+  const explicit = entry.limits?.maxPricePerMiB == null ? undefined : BigInt(entry.limits.maxPricePerMiB)
+  if (entry.limits?.maxCostWei == null || size === 0) return explicit
+  const implied = BigInt(entry.limits.maxCostWei) * BYTES_PER_MIB / BigInt(size)
+  return explicit == null || implied < explicit ? implied : explicit
 }
 
 function minPrice (records: FileRecord[]): bigint {

@@ -4,7 +4,11 @@ import { existsSync } from 'node:fs'
 import { mkdir, open, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import { setTimeout } from 'node:timers/promises'
-import { DISCOVERY_RETRY_DELAY_MS, INITIAL_DISCOVERY_ATTEMPTS, MAX_DISCOVERY_ROUNDS, MAX_SEEDERS_PER_DOWNLOAD, PROGRESS_EVENT_INTERVAL_MS, SPEED_WINDOW_MS } from '../config/constants.js'
+import {
+  CHUNK_SIZE, DISCOVERY_RETRY_DELAY_MS, INITIAL_DISCOVERY_ATTEMPTS, MAX_DISCOVERY_ROUNDS, MAX_SEEDERS_PER_DOWNLOAD, MAX_TOTAL_INFLIGHT_CHUNKS,
+  PROGRESS_EVENT_INTERVAL_MS, SPEED_WINDOW_MS
+} from '../config/constants.js'
+import { ChunkBufferPool } from '../content/chunk-buffers.js'
 import { parseContentId } from '../content/cid.js'
 import { chunkHash, chunkLength, decodeManifest, encodeManifest, manifestRoot, maxManifestBytes, type Manifest } from '../content/manifest.js'
 import type { ContentStore } from '../content/store.js'
@@ -19,7 +23,7 @@ import type { PeerStatsStore } from './peer-stats.js'
 import type { RateLimiter } from './rate-limiter.js'
 import { ChunkScheduler, type SourceStats } from './scheduler.js'
 import { BackgroundFlush } from './background-flush.js'
-import { SequentialHasher } from './sequential-hasher.js'
+import { ChunkWriter } from './chunk-writer.js'
 import type { ChunkSource } from './source.js'
 
 export type DownloadState = 'discovering' | 'downloading' | 'verifying' | 'completed' | 'failed' | 'cancelled'
@@ -102,6 +106,8 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
   private readonly manifests: Table<Uint8Array>
   private readonly chunks: Table<number>
   private readonly active = new Map<string, ActiveDownload>()
+  /** Kept across downloads: a download's buffers would otherwise linger until a full collection. */
+  private readonly chunkBuffers = new ChunkBufferPool(CHUNK_SIZE, MAX_TOTAL_INFLIGHT_CHUNKS)
   private progressTimer?: NodeJS.Timeout
 
   constructor (private readonly options: DownloadManagerOptions) {
@@ -247,26 +253,26 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     const handle = await open(partialPath, existsSync(partialPath) ? 'r+' : 'w+')
     const flush = new BackgroundFlush(handle)
     let digest: Buffer
-    let hasher: SequentialHasher | undefined
+    let writer: ChunkWriter | undefined
     try {
       const done = await this.verifiedChunks(entry.cid, manifest, handle)
       entry.bytesDone = [...done].reduce((sum, index) => sum + chunkLength(manifest, index), 0)
       await ensureSpace(outputPath, manifest.size - entry.bytesDone)
       await handle.truncate(manifest.size)
-      hasher = new SequentialHasher(partialPath, manifest, done)
-      const wholeFile = hasher
+      writer = new ChunkWriter(partialPath, manifest, done)
+      const chunkWriter = writer
       const scheduler = new ChunkScheduler({
         manifest,
         sources: seeders.flatMap(record => this.options.sourcesFor(record)),
         done,
         downloadLimiter: this.options.downloadLimiter,
+        buffers: this.chunkBuffers,
         signal,
         log: this.options.log,
         store: async ({ index, bytes, source }) => {
-          await writeFully(handle, bytes, index * manifest.chunkSize, outputPath)
+          await chunkWriter.write(index, bytes)
           flush.written(bytes.length)
           await this.chunks.put(`${entry.cid}:${index}`, 1)
-          wholeFile.chunkWritten(index)
           entry.bytesDone += bytes.length
           this.options.peerStats.record(source.peerId, { bytesDownloaded: bytes.length })
           this.options.onChunkVerified?.(entry, source.peerId, bytes.length)
@@ -286,9 +292,9 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       await scheduler.run()
       entry.state = 'verifying'
       await this.entries.put(entry.cid, entry)
-      ;[digest] = await Promise.all([wholeFile.digest(), flush.sync()])
+      ;[digest] = await Promise.all([chunkWriter.digest(), flush.sync()])
     } finally {
-      await hasher?.close()
+      await writer?.close()
       await flush.settle()
       await handle.close()
     }
@@ -409,18 +415,5 @@ async function ensureSpace (path: string, bytesNeeded: number): Promise<void> {
   const available = info.bavail * info.bsize
   if (available < bytesNeeded) {
     throw new DiskFullError(path, `needs ${bytesNeeded} more bytes, ${available} available`)
-  }
-}
-
-async function writeFully (handle: FileHandle, bytes: Uint8Array, position: number, path: string): Promise<void> {
-  let written = 0
-  try {
-    while (written < bytes.length) {
-      const result = await handle.write(bytes, written, bytes.length - written, position + written)
-      written += result.bytesWritten
-    }
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new DiskFullError(path, 'no space left on device')
-    throw err
   }
 }

@@ -3,10 +3,10 @@ import {
   CHUNK_REQUEST_TIMEOUT_MS, INITIAL_SOURCE_CONCURRENCY, MAX_SOURCE_CONCURRENCY, MAX_SOURCE_FAILURES,
   MAX_TOTAL_INFLIGHT_CHUNKS
 } from '../config/constants.js'
+import { ChunkBufferPool } from '../content/chunk-buffers.js'
 import { chunkCount, chunkHash, chunkLength, type Manifest } from '../content/manifest.js'
 import { DownloadFailedError, errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/log.js'
-import { ChunkBufferPool } from './chunk-buffers.js'
 import type { RateLimiter } from './rate-limiter.js'
 import { SourceError, type ChunkSource } from './source.js'
 
@@ -40,6 +40,11 @@ export interface SchedulerOptions {
   /** Stores a verified chunk; the scheduler does not count it done until this resolves. */
   store: (chunk: VerifiedChunk) => Promise<void>
   downloadLimiter: RateLimiter
+  /**
+   * Buffers to receive chunks into, shared across downloads so memory stays at the chunks in
+   * flight; a pool of smaller buffers than the manifest's chunks is not used.
+   */
+  buffers?: ChunkBufferPool
   signal: AbortSignal
   /** Called when every source is gone and chunks remain; returns fresh sources, if any. */
   findMoreSources?: () => Promise<ChunkSource[]>
@@ -81,7 +86,9 @@ export class ChunkScheduler {
 
   constructor (private readonly options: SchedulerOptions) {
     this.total = chunkCount(options.manifest.size, options.manifest.chunkSize)
-    this.buffers = new ChunkBufferPool(options.manifest.chunkSize)
+    this.buffers = options.buffers != null && options.buffers.chunkSize >= options.manifest.chunkSize
+      ? options.buffers
+      : new ChunkBufferPool(options.manifest.chunkSize)
     for (const source of options.sources) this.addSource(source)
   }
 
@@ -103,6 +110,7 @@ export class ChunkScheduler {
 
   async run (): Promise<void> {
     if (this.doneCount === this.total) return
+    this.options.signal.throwIfAborted()
     const finished = new Promise<void>((resolve, reject) => { this.finish = { resolve, reject } })
     const onAbort = (): void => { this.fail(this.options.signal.reason instanceof Error ? this.options.signal.reason : new Error('download aborted')) }
     this.options.signal.addEventListener('abort', onAbort, { once: true })
@@ -210,13 +218,22 @@ export class ChunkScheduler {
       this.requestedAt.set(index, performance.now())
     }
     who.add(state.source.id)
-    this.fetchAndVerify(state, index, controller).then(
+    // One timer per request, cleared when it settles: AbortSignal.timeout would keep every
+    // request's signals alive for the whole timeout, long enough to pile up in the old heap.
+    const timeout = new SourceError(`chunk ${index} took over ${CHUNK_REQUEST_TIMEOUT_MS / 1000} s`)
+    const timer = setTimeout(() => { controller.abort(timeout) }, CHUNK_REQUEST_TIMEOUT_MS)
+    this.fetchAndVerify(state, index, controller.signal).then(
       () => { this.release(state, index) },
       (err: unknown) => {
         this.release(state, index)
-        if (!controller.signal.aborted || this.options.signal.aborted) this.onFailure(state, index, err)
+        // Requests the scheduler called off itself (a raced duplicate, a dropped source) are no failure.
+        const calledOff = controller.signal.aborted && controller.signal.reason !== timeout
+        if (!calledOff || this.options.signal.aborted) this.onFailure(state, index, err)
       }
-    ).finally(() => { this.pump() })
+    ).finally(() => {
+      clearTimeout(timer)
+      this.pump()
+    })
   }
 
   private release (state: SourceState, index: number): void {
@@ -230,14 +247,14 @@ export class ChunkScheduler {
     }
   }
 
-  private async fetchAndVerify (state: SourceState, index: number, controller: AbortController): Promise<void> {
-    const { manifest, downloadLimiter, signal } = this.options
+  /** `signal` aborts on a timeout, when the scheduler calls the request off, and when the download stops (`run` aborts every request). */
+  private async fetchAndVerify (state: SourceState, index: number, signal: AbortSignal): Promise<void> {
+    const { manifest, downloadLimiter } = this.options
     const length = chunkLength(manifest, index)
-    const requestSignal = AbortSignal.any([controller.signal, signal, AbortSignal.timeout(CHUNK_REQUEST_TIMEOUT_MS)])
-    await downloadLimiter.take(length, requestSignal)
+    await downloadLimiter.take(length, signal)
     const buffer = this.buffers.acquire()
     try {
-      const bytes = await state.source.fetchChunk(index, index * manifest.chunkSize, length, requestSignal, buffer.subarray(0, length))
+      const bytes = await state.source.fetchChunk(index, index * manifest.chunkSize, length, signal, buffer.subarray(0, length))
       if (!await this.verifyAndStore(state, index, bytes)) return
     } finally {
       // Stored or discarded: nothing refers to the bytes any more.

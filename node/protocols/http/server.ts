@@ -1,7 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { Transform, type TransformCallback } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import parseRange from 'range-parser'
 import { encodeManifest } from '../../content/manifest.js'
 import type { ContentStore } from '../../content/store.js'
@@ -121,35 +119,40 @@ export class HttpTransferServer implements TransportServer {
     }
     const decision = await this.options.gate.admit({ cid, bytes: end - start + 1, transport: 'http', credential: bearerToken(req) })
     if (!decision.allowed) return sendJson(res, 402, { error: 'PAYMENT_REQUIRED', message: decision.reason })
-    const stream = await this.options.store.openRange(cid, start, end)
-    if (stream == null) return sendJson(res, 404, { error: 'NOT_SEEDING', message: `not seeding ${cid}` })
-    res.writeHead(status, headers)
     let sent = 0
     const limiter = this.options.uploadLimiter
-    const counter = new Transform({
-      transform (piece: Buffer, _encoding, callback: TransformCallback) {
-        sent += piece.length
-        if (limiter.rate === 0) {
-          callback(null, piece)
-          return
-        }
-        // The same slice size as the native transport, so both share the limit fairly.
-        const pushLimited = async (): Promise<void> => {
-          for (let offset = 0; offset < piece.length; offset += LIMITED_SLICE_BYTES) {
-            const slice = piece.subarray(offset, offset + LIMITED_SLICE_BYTES)
-            await limiter.take(slice.length)
-            this.push(slice)
-          }
-        }
-        pushLimited().then(() => { callback() }, callback)
-      }
-    })
     try {
-      await pipeline(stream, counter, res)
+      const served = await this.options.store.sendRange(cid, start, end, async piece => {
+        if (!res.headersSent) res.writeHead(status, headers)
+        // Under a limit, the same slice size as the native transport, so both share it fairly.
+        const sliceBytes = limiter.rate === 0 ? piece.length : LIMITED_SLICE_BYTES
+        for (let offset = 0; offset < piece.length; offset += sliceBytes) {
+          const slice = piece.subarray(offset, offset + sliceBytes)
+          await limiter.take(slice.length)
+          await write(res, slice)
+          sent += slice.length
+        }
+      })
+      if (!served) return sendJson(res, 404, { error: 'NOT_SEEDING', message: `not seeding ${cid}` })
+      res.end()
     } finally {
       if (sent > 0) this.options.onServed({ cid, bytes: sent, transport: 'http', remote: req.socket.remoteAddress ?? 'unknown' })
     }
   }
+}
+
+/** Resolves once the socket has taken `piece`, so the buffer under it may be reused. */
+async function write (res: ServerResponse, piece: Buffer): Promise<void> {
+  if (res.destroyed) throw new Error('the client went away')
+  await new Promise<void>((resolve, reject) => {
+    const onClose = (): void => { reject(new Error('the client went away')) }
+    res.once('close', onClose)
+    res.write(piece, err => {
+      res.off('close', onClose)
+      if (err == null) resolve()
+      else reject(err)
+    })
+  })
 }
 
 function bearerToken (req: IncomingMessage): string | undefined {

@@ -30,10 +30,14 @@ export class NativeSource implements ChunkSource {
     return await this.request({ op: 'manifest', cid: this.cid }, maxBytes, signal)
   }
 
-  async fetchChunk (index: number, _offset: number, length: number, signal: AbortSignal): Promise<Uint8Array> {
+  async fetchChunk (index: number, _offset: number, length: number, signal: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
     const body = await this.request({ op: 'chunk', cid: this.cid, index }, length, signal)
     if (body.length !== length) throw new SourceError(`chunk ${index} has ${body.length} bytes, expected ${length}`, true)
-    return body
+    // The stream's frames arrive in buffers of their own; one copy into the caller's buffer lets
+    // the chunk writer read it in place rather than have it copied to its thread.
+    if (into?.length !== length) return body
+    into.set(body)
+    return into
   }
 
   close (): void {

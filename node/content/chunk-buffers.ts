@@ -1,0 +1,23 @@
+/**
+ * Chunk-sized buffers handed out for one read or request and taken back when it is done, so
+ * moving a file allocates as many buffers as are ever in use at once, instead of a fresh MiB per
+ * chunk that lingers as external memory until the next garbage collection (and, in a process
+ * whose heap has settled, drives back-to-back full collections). The buffers are shared memory,
+ * so a worker thread can read them in place.
+ */
+export class ChunkBufferPool {
+  private readonly free: Buffer[] = []
+
+  /** `maxFree`: buffers kept for reuse; more than that are left to the garbage collector. */
+  constructor (readonly chunkSize: number, private readonly maxFree = Number.POSITIVE_INFINITY) {}
+
+  /** A buffer of the chunk size. */
+  acquire (): Buffer {
+    return this.free.pop() ?? Buffer.from(new SharedArrayBuffer(this.chunkSize))
+  }
+
+  /** Takes back a buffer from `acquire`; whoever held it must not touch it afterwards. */
+  release (buffer: Buffer): void {
+    if (this.free.length < this.maxFree) this.free.push(buffer)
+  }
+}
