@@ -152,7 +152,7 @@ async function verifyOutput (path: string, bytes: number, sha256Hex: string): Pr
 
 /** A fresh downloader daemon restricted to `mode`, REPS timed 1 GiB downloads, each verified. */
 async function downloadScenario (
-  scenario: Scenario, ctx: { bootstrap: string, cid: string, sha: string, homes: string, downloads: string, foreign: number[] }
+  scenario: Scenario, ctx: { bootstrap: string, cid: string, sha: string, homes: string, downloads: string, foreign: number[], seederPids: number[] }
 ): Promise<void> {
   let downloader: Daemon | undefined
   try {
@@ -167,7 +167,7 @@ async function downloadScenario (
     for (let i = 0; i < REPS; i++) {
       const output = join(ctx.downloads, `${scenario.key}-${i}.bin`)
       await load.waitForQuiet(log)
-      const measured = await load.measure(async () => await timedDownload(downloader as Daemon, ctx.cid, output, THROUGHPUT_POLL_MS))
+      const measured = await load.measure(async () => await timedDownload(downloader as Daemon, ctx.cid, output, THROUGHPUT_POLL_MS, undefined, ctx.seederPids))
       const result = { ...measured.value, foreignCores: measured.foreignCores }
       ctx.foreign.push(measured.foreignCores)
       await verifyOutput(output, FILE_BYTES, ctx.sha)
@@ -179,7 +179,8 @@ async function downloadScenario (
       log(`  ${scenario.label}, ${scenario.seeders} seeder(s)${scenario.limited ? ` limited to ${fmt.mbps(RATE / MB)} each` : ''} #${i + 1}: ` +
         `${fmt.s(result.totalMs)} = ${fmt.mbps(mbps(FILE_BYTES, result.totalMs))} end-to-end, transfer ${fmt.mbps(mbps(FILE_BYTES, result.transferMs))}, ` +
         `ttfb ${fmt.ms(result.ttfbMs)}, finish ${fmt.ms(result.finishMs)}, native ${fmt.mb(used.native)} / http ${fmt.mb(used.http)} from ${used.seeders} seeder(s), ` +
-        `RSS ${fmt.mb(result.rssBefore)} before, peak ${fmt.mb(result.peakRss)}; other processes ${result.foreignCores.toFixed(2)} cores`)
+        `RSS ${fmt.mb(result.rssBefore)} before, peak ${fmt.mb(result.peakRss)}; CPU ${result.cpu.downloader.toFixed(2)} s downloader, ` +
+        `${result.cpu.seeders.toFixed(2)} s seeders; other processes ${result.foreignCores.toFixed(2)} cores`)
     }
   } catch (err) {
     scenario.error = errorText(err)
@@ -292,7 +293,7 @@ function mark (met: boolean | undefined): string {
 
 function scenarioStats (scenario: Scenario): {
   total: number, transfer: number, ttfb: number, finish: number, peak: number, rssBefore: number, foreign: number,
-  native: number, http: number, seeders: number, restricted: boolean | undefined
+  native: number, http: number, seeders: number, restricted: boolean | undefined, cpuDownloader: number, cpuSeeders: number
 } {
   const runs = scenario.runs
   const used = runs.map(r => summarizeSources(r.sources))
@@ -310,7 +311,9 @@ function scenarioStats (scenario: Scenario): {
     native: median(used.map(u => u.native)),
     http: median(used.map(u => u.http)),
     seeders: Math.min(...used.map(u => u.seeders)),
-    restricted
+    restricted,
+    cpuDownloader: median(runs.map(r => r.cpu.downloader)),
+    cpuSeeders: median(runs.map(r => r.cpu.seeders))
   }
 }
 
@@ -389,7 +392,7 @@ function render (results: Results): { markdown: string, missed: string[] } {
     [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...body.map(r => `| ${r.join(' | ')} |`)].join('\n')
 
   const detail = results.scenarios.map(s => {
-    if (!ok(s)) return [s.label, String(s.seeders) + (s.limited ? ` x ${RATE / MiB} MiB/s` : ''), `failed: ${(s.error ?? 'not run').replace(/\|/g, '/').slice(0, 200)}`, '', '', '', '', '', '', '', '']
+    if (!ok(s)) return [s.label, String(s.seeders) + (s.limited ? ` x ${RATE / MiB} MiB/s` : ''), `failed: ${(s.error ?? 'not run').replace(/\|/g, '/').slice(0, 200)}`, '', '', '', '', '', '', '', '', '']
     const st = scenarioStats(s)
     return [
       s.label,
@@ -402,6 +405,7 @@ function render (results: Results): { markdown: string, missed: string[] } {
       `${fmt.mb(st.native)} / ${fmt.mb(st.http)}`,
       String(st.seeders),
       `${fmt.mb(st.rssBefore)} / ${fmt.mb(st.peak)}`,
+      `${st.cpuDownloader.toFixed(2)} / ${st.cpuSeeders.toFixed(2)}`,
       st.foreign.toFixed(2)
     ]
   })
@@ -456,12 +460,14 @@ Time runs from \`POST /api/downloads\` until \`GET /api/downloads/:cid\` (polled
 to last byte; *first byte* is discovery plus the first chunk; *finish* is fsync + whole-file verification + seeding.
 Each download is checked with \`sha256sum\`, then withdrawn (\`POST /api/files/:cid/stop\`) and deleted so it never
 becomes an extra seeder. Peak RSS is the downloader's VmHWM, reset (\`/proc/<pid>/clear_refs\`) before each download.
-*RSS before* is the downloader's VmRSS when the download starts (an idle daemon). *Other load* is the CPU that
+*RSS before* is the downloader's VmRSS when the download starts (an idle daemon). *CPU* is the user + system time
+the downloader and all four seeder daemons (serving or not) used from POST to completed, median of the runs; on
+2 cores, their sum over 2 is a floor for the time. *Other load* is the CPU that
 processes outside the bench used during the run, in cores (max over the runs). Rate-limited seeders get
 \`PATCH /api/settings/limits {maxUploadRate: R}\` (the same limiter \`--max-upload-rate\` sets; it covers both transports);
 their ratio uses the transfer phase, since discovery and verification do not depend on the limit.
 
-${table(['Transports', 'Seeders', 'Runs (s)', 'End-to-end', 'Transfer', 'First byte', 'Finish', 'Bytes native / HTTP', 'Seeders used', 'RSS before / peak', 'Other load (cores, max)'], detail)}
+${table(['Transports', 'Seeders', 'Runs (s)', 'End-to-end', 'Transfer', 'First byte', 'Finish', 'Bytes native / HTTP', 'Seeders used', 'RSS before / peak', 'CPU s, downloader / seeders', 'Other load (cores, max)'], detail)}
 
 ## Time to first byte in a 10-node network (1 MiB files)
 
@@ -563,7 +569,7 @@ async function main (): Promise<number> {
     await staticServer.stop()
     staticServer = undefined
 
-    const ctx = { bootstrap: seeder1.p2p, cid, sha, homes, downloads, foreign: results.foreign }
+    const ctx = { bootstrap: seeder1.p2p, cid, sha, homes, downloads, foreign: results.foreign, seederPids: daemons.map(daemon => daemon.pid) }
     await sleep(1000) // let the last add's record and provider publication settle
     for (const { mode, label } of MODES) {
       const scenario: Scenario = { key: `${mode}-1`, label, mode, seeders: 1, limited: false, runs: [] }

@@ -1,5 +1,5 @@
 import type { Daemon, DownloadProgress, DownloadSource } from './daemon.js'
-import { procStatusBytes, resetPeakRss, sleep } from './proc.js'
+import { processCpuSeconds, procStatusBytes, resetPeakRss, sleep } from './proc.js'
 
 export interface DownloadRun {
   /** POST /api/downloads until GET shows state completed: what a user waits for. */
@@ -20,15 +20,19 @@ export interface DownloadRun {
   rssBefore: number
   /** Whether the peak covers only this download (clear_refs worked) or the whole process life. */
   peakRssScoped: boolean
+  /** CPU seconds the downloader and the given seeder processes used from POST to completed. */
+  cpu: { downloader: number, seeders: number }
 }
 
 /**
  * Starts a download through the API and polls it every `pollMs` until it completes, timing
- * each phase as the API reports it.
+ * each phase as the API reports it, and counting the CPU the downloader and `seederPids` used.
  */
-export async function timedDownload (daemon: Daemon, cid: string, output: string, pollMs: number, timeoutMs = 300_000): Promise<DownloadRun> {
+export async function timedDownload (daemon: Daemon, cid: string, output: string, pollMs: number, timeoutMs = 300_000, seederPids: number[] = []): Promise<DownloadRun> {
   const rssBefore = procStatusBytes(daemon.pid, 'VmRSS')
   const peakRssScoped = resetPeakRss(daemon.pid)
+  const seedersCpu = (): number => seederPids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0)
+  const cpuBefore = { downloader: processCpuSeconds(daemon.pid), seeders: seedersCpu() }
   const started = performance.now()
   const { status } = await daemon.api('POST', '/api/downloads', { cid, output })
   if (status !== 202) throw new Error(`${daemon.name}: POST /api/downloads answered ${status}, expected 202`)
@@ -53,7 +57,8 @@ export async function timedDownload (daemon: Daemon, cid: string, output: string
         seedersFound,
         peakRss: procStatusBytes(daemon.pid, 'VmHWM'),
         rssBefore,
-        peakRssScoped
+        peakRssScoped,
+        cpu: { downloader: processCpuSeconds(daemon.pid) - cpuBefore.downloader, seeders: seedersCpu() - cpuBefore.seeders }
       }
     }
     if (progress.state === 'failed' || progress.state === 'cancelled') {

@@ -109,7 +109,7 @@ describe('web dashboard in Chromium', function () {
     const leecherPage = await openPaired(context, leecher, '/download/')
     await leecherPage.getByLabel('Content id').fill(cid)
     await leecherPage.getByRole('button', { name: 'Find seeders' }).click()
-    // Until payments land the node has no quote route and the page offers a free download.
+    // A free file: the quote shows no cost and the confirmation is a plain Download.
     await leecherPage.getByRole('button', { name: 'Download', exact: true }).click()
 
     const progress = leecherPage.getByRole('progressbar', { name: /dashboard-film\.bin/ })
@@ -171,5 +171,61 @@ describe('web dashboard in Chromium', function () {
     expect(await page.evaluate<string>(background)).to.equal(darkBackground).and.not.equal('rgb(246, 247, 249)')
   })
 
-  it('shows the seeder\'s earnings rising after a claim (pending: needs the payment routes)')
+})
+
+/** The dev genesis funds the first account of this well-known test phrase. */
+const DEV_MNEMONIC = 'test test test test test test test test test test test junk'
+
+describe('web dashboard: a paid download and a claim, on a mining dev chain', function () {
+  this.timeout(240_000)
+  const net = new TestNetwork()
+  let seeder: Daemon
+  let leecher: Daemon
+  let browser: Browser
+
+  before(async function () {
+    requireBrowserPrerequisites()
+    leecher = await net.start('leecher', { genesis: 'dev', mine: true })
+    seeder = await net.start('seeder', { genesis: 'dev', bootstrap: [leecher.bootstrapAddress] })
+    await leecher.waitForPeers(1)
+    await leecher.ok('POST', '/api/wallet', { password: 'dashboard-test-password', mnemonic: DEV_MNEMONIC, force: true })
+    const { address } = await seeder.ok<{ address: string }>('GET', '/api/wallet')
+    await leecher.ok('POST', '/api/wallet/send', { to: address, amount: '1' })
+    await waitFor('the seeder to hold gas money', async () => BigInt((await seeder.ok<{ balance: string }>('GET', '/api/wallet')).balance) > 0n, { timeoutMs: 90_000, intervalMs: 500 })
+    browser = await launchChromium()
+  })
+  after(async function () {
+    await browser?.close()
+    await net.cleanup()
+  })
+
+  it('confirms the cost, downloads, and shows the seeder\'s earnings rising after a claim', async function () {
+    const context = await browser.newContext({ viewport: DESKTOP })
+    const errors: string[] = []
+    context.on('page', page => { collectPageErrors(page, errors) })
+    const dir = await net.tempDir('paid-web-files')
+    const file = await randomFile(dir, 'paid-film.bin', 8 * MiB)
+    const { cid } = await seeder.ok<{ cid: string }>('POST', '/api/files', { path: file.path, pricePerMiB: (10n ** 16n).toString() })
+
+    const leecherPage = await openPaired(context, leecher, '/download/')
+    await leecherPage.getByLabel('Content id').fill(cid)
+    await leecherPage.getByRole('button', { name: 'Find seeders' }).click()
+    await leecherPage.getByRole('button', { name: 'Confirm and pay up to 0.08 CHI' }).click()
+    await waitFor('the paid download to complete', async () => await leecherPage.locator('.live-download [data-state="completed"]').count() > 0, { timeoutMs: 90_000, intervalMs: 200 })
+    await expectIntactDownload((await leecher.download(cid) as DownloadView & { outputPath: string }).outputPath, file, cid)
+
+    const earningsPage = await openPaired(context, seeder, '/earnings/')
+    const totals = earningsPage.getByRole('region', { name: 'Totals' })
+    await totals.getByText('0.08').first().waitFor({ timeout: 30_000 })
+    await earningsPage.getByRole('button', { name: 'Claim 0.08 CHI' }).click()
+    await earningsPage.getByText(/Claim sent in 1 transaction/).waitFor({ timeout: 60_000 })
+    await waitFor('the redeemed total to show the claim', async () => {
+      const earnings = await seeder.ok<{ redeemedWei: string, pendingWei: string }>('GET', '/api/earnings')
+      return earnings.redeemedWei === (8n * 10n ** 16n).toString() && earnings.pendingWei === '0'
+    }, { timeoutMs: 30_000, intervalMs: 250 })
+    await earningsPage.getByRole('region', { name: 'Claim transactions' }).getByRole('row').nth(1).waitFor()
+    await earningsPage.screenshot({ path: join(SCREENSHOT_DIR, 'earnings-after-claim.png'), fullPage: true })
+    expect(errors).to.deep.equal([])
+    await context.close()
+  })
 })
