@@ -27,7 +27,9 @@ export function registerPaymentRoutes (app: FastifyInstance, node: ChiralNode, p
   })
 
   app.get(`${prefix}/earnings`, { schema: { summary: 'Earnings as a seeder: pending and redeemed, per file and per peer, with claims' } }, async () => {
-    return await node.payments.ledger.view()
+    const view = await node.payments.ledger.view()
+    const files = await Promise.all(view.files.map(async file => ({ ...file, name: (await node.store.get(file.cid))?.name ?? file.cid })))
+    return { ...view, files }
   })
 
   app.post(`${prefix}/earnings/claim`, { schema: { summary: 'Redeem every held receipt now' } }, async () => {

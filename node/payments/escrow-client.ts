@@ -2,6 +2,7 @@ import type { ContractTransactionResponse, Provider, Signer, TypedDataDomain } f
 import type { ChiralEscrow } from '../../typechain-types/contracts/ChiralEscrow.js'
 import { ChiralEscrow__factory } from '../../typechain-types/factories/contracts/ChiralEscrow__factory.js'
 import { errorMessage } from '../util/errors.js'
+import type { Mutex } from '../util/mutex.js'
 import { EscrowContractMissingError, EscrowNotFoundError, EscrowTransactionError } from './errors.js'
 import { escrowDomain } from './receipt-typed-data.js'
 import type { SignedReceipt } from './receipts.js'
@@ -42,7 +43,11 @@ export interface BatchRedemption extends SentTransaction {
 export class EscrowClient {
   readonly contract: ChiralEscrow
 
-  constructor (readonly address: string, runner: Signer | Provider) {
+  /**
+   * `submitLock` serialises submissions from one wallet so two never take the same nonce; only
+   * the submission is serialised, the wait for inclusion is not.
+   */
+  constructor (readonly address: string, runner: Signer | Provider, private readonly submitLock?: Mutex) {
     this.contract = ChiralEscrow__factory.connect(address, runner)
   }
 
@@ -117,7 +122,7 @@ export class EscrowClient {
   private async send (action: string, submit: () => Promise<ContractTransactionResponse>) {
     let response: ContractTransactionResponse
     try {
-      response = await submit()
+      response = await (this.submitLock?.run(submit) ?? submit())
     } catch (err) {
       throw new EscrowTransactionError(action, this.revertReason(err))
     }

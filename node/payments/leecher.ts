@@ -27,8 +27,6 @@ export interface LeecherPaymentsOptions {
   escrowDurationSeconds: number
   escrowMinimumDepositWei: bigint
   creditWindowBytes: number
-  /** Serialises every transaction of the node wallet, so two never take the same nonce. */
-  transactions: Mutex
   log: Logger
 }
 
@@ -84,6 +82,8 @@ export class LeecherPayments {
   private readonly escrows: Table<OwnEscrow>
   private readonly sessions = new Map<string, Session>()
   private readonly receipts = new Mutex()
+  /** One escrow change per seeder at a time, so two downloads never race on the same escrow. */
+  private readonly funding = new Map<string, Mutex>()
   /** Bytes on payment streams, both directions, for the payment-overhead benchmark. */
   readonly traffic = { sentBytes: 0, receivedBytes: 0 }
 
@@ -128,20 +128,17 @@ export class LeecherPayments {
       const needed = plans.reduce((sum, plan) => sum + plan.topUp + (plan.topUp > 0n ? GAS_RESERVE_WEI : 0n), 0n)
       const balance = await this.options.balance(wallet)
       if (needed > balance) throw new InsufficientFundsError(wallet, balance, needed)
-      const accepted: FileRecord[] = []
-      for (const plan of plans) {
-        if (this.sessions.has(`${plan.record.peerId}:${entry.cid}`)) {
-          accepted.push(plan.record)
-          continue
-        }
+      const ready = await Promise.all(plans.map(async plan => {
+        if (this.sessions.has(`${plan.record.peerId}:${entry.cid}`)) return plan.record
         try {
-          const escrowId = await this.fundEscrow(escrow, plan)
-          await this.openSession(plan.record, entry.cid, escrowId)
-          accepted.push(plan.record)
+          await this.openSession(plan.record, entry.cid, await this.fundEscrow(escrow, plan))
+          return plan.record
         } catch (err) {
           this.options.log.warn({ peer: plan.record.peerId, err: errorMessage(err) }, 'cannot pay this seeder; not using it')
+          return undefined
         }
-      }
+      }))
+      const accepted = ready.filter((record): record is FileRecord => record != null)
       if (first && accepted.length === 0 && free.length === 0) throw new PaymentsUnavailableError('no paid seeder accepted a payment session')
       return [...free, ...accepted]
     } catch (err) {
@@ -206,7 +203,7 @@ export class LeecherPayments {
         await this.escrows.put(own.escrowId.padStart(78, '0'), { ...own, refundTx: 'none' })
         continue
       }
-      const tx = await this.options.transactions.run(async () => await escrow.refund(BigInt(own.escrowId)))
+      const tx = await escrow.refund(BigInt(own.escrowId))
       await this.escrows.put(own.escrowId.padStart(78, '0'), { ...own, refundTx: tx.hash })
       refunds.push({ escrowId: own.escrowId, txHash: tx.hash })
       this.options.log.info({ escrowId: own.escrowId, tx: tx.hash }, 'refunded an expired escrow')
@@ -230,7 +227,9 @@ export class LeecherPayments {
   }
 
   private async fundEscrow (escrow: EscrowClient, plan: EscrowPlan): Promise<bigint> {
-    return await this.options.transactions.run(async () => {
+    const lock = this.funding.get(plan.record.wallet) ?? new Mutex()
+    this.funding.set(plan.record.wallet, lock)
+    return await lock.run(async () => {
       if (plan.existing != null) {
         if (plan.topUp > 0n) await escrow.topUp(plan.existing, plan.topUp, plan.expiry)
         const key = plan.existing.toString().padStart(78, '0')

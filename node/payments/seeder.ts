@@ -24,8 +24,6 @@ export interface SeederPaymentsOptions {
   priceOf: (cid: string) => Promise<bigint | undefined>
   creditWindowBytes: number
   redeemThresholdWei: bigint
-  /** Serialises every transaction of the node wallet, so two never take the same nonce. */
-  transactions: Mutex
   log: Logger
 }
 
@@ -214,7 +212,7 @@ export class SeederPayments implements ServeGate {
       const pending = unredeemed.reduce((sum, held) => sum + BigInt(held.cumulativeAmount) - BigInt(held.redeemedAmount), 0n)
       const expiring = unredeemed.some(held => held.expiry - now <= REDEEM_BEFORE_EXPIRY_SECONDS)
       if (unredeemed.length === 0 || (!force && !expiring && pending < this.options.redeemThresholdWei)) return undefined
-      const batch = await this.options.transactions.run(async () => await escrow.redeemBatch(unredeemed.map(heldToSigned)))
+      const batch = await escrow.redeemBatch(unredeemed.map(heldToSigned))
       for (const held of unredeemed) {
         if (batch.rejected.some(r => r.escrowId === BigInt(held.escrowId))) continue
         await this.options.ledger.recordRedeemed(BigInt(held.escrowId), BigInt(held.cumulativeAmount), batch.hash)

@@ -43,10 +43,11 @@ export class PaymentsService {
   private provider?: JsonRpcProvider
   private client?: { signer: unknown, escrow: EscrowClient }
   private timer?: NodeJS.Timeout
+  /** Every transaction of the node wallet goes through here, so two never take the same nonce. */
+  private readonly submissions = new Mutex()
 
   constructor (private readonly options: PaymentsServiceOptions, createLeecher = (leecherOptions: LeecherPaymentsOptions) => new LeecherPayments(leecherOptions)) {
     this.ledger = new EarningsLedger(options.db)
-    const transactions = new Mutex()
     const escrow = (): EscrowClient | undefined => this.escrow()
     this.seeder = new SeederPayments({
       ledger: this.ledger,
@@ -58,7 +59,6 @@ export class PaymentsService {
       },
       creditWindowBytes: options.terms.creditWindowBytes,
       redeemThresholdWei: options.terms.redeemThresholdWei,
-      transactions,
       log: options.log
     })
     this.leecher = createLeecher({
@@ -70,7 +70,6 @@ export class PaymentsService {
       escrowDurationSeconds: options.terms.escrowDurationSeconds,
       escrowMinimumDepositWei: options.terms.escrowMinimumDepositWei,
       creditWindowBytes: options.terms.creditWindowBytes,
-      transactions,
       log: options.log
     })
   }
@@ -97,7 +96,7 @@ export class PaymentsService {
     const signer = this.options.wallet.signer()
     if (this.client?.signer !== signer) {
       this.provider ??= new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 250 })
-      this.client = { signer, escrow: new EscrowClient(address, signer.connect(this.provider)) }
+      this.client = { signer, escrow: new EscrowClient(address, signer.connect(this.provider), this.submissions) }
     }
     return this.client.escrow
   }

@@ -31,8 +31,8 @@ async function unlockNodeWallet (daemon: Daemon, provider: JsonRpcProvider): Pro
   return (await Wallet.fromEncryptedJson(readFileSync(join(dir, file ?? ''), 'utf8'), password)).connect(provider)
 }
 
-async function earningsFor (daemon: Daemon, cid: string): Promise<{ pendingWei: string, redeemedWei: string, bytes: string } | undefined> {
-  const view = await daemon.ok<{ files: Array<{ cid: string, pendingWei: string, redeemedWei: string, bytes: string }> }>('GET', '/api/earnings')
+async function earningsFor (daemon: Daemon, cid: string): Promise<{ name: string, pendingWei: string, redeemedWei: string, bytes: string } | undefined> {
+  const view = await daemon.ok<{ files: Array<{ cid: string, name: string, pendingWei: string, redeemedWei: string, bytes: string }> }>('GET', '/api/earnings')
   return view.files.find(file => file.cid === cid)
 }
 
@@ -59,7 +59,8 @@ describe('paid downloads on a 3-node mining chain', function () {
   before(async function () {
     this.timeout(300_000)
     leecher = await network.start('leecher', { mine: true, genesis: 'dev' })
-    const seederOptions = { mine: true, genesis: 'dev', coinbase: REWARD_SINK, maxUploadRate: '4MiB', bootstrap: [leecher.bootstrapAddress] }
+    // Slow enough that a seeder the leecher's discovery finds a moment late still delivers a share.
+    const seederOptions = { mine: true, genesis: 'dev', coinbase: REWARD_SINK, maxUploadRate: '2MiB', bootstrap: [leecher.bootstrapAddress] }
     seederA = await network.start('seeder-a', seederOptions)
     seederB = await network.start('seeder-b', seederOptions)
     await leecher.waitForPeers(2)
@@ -110,6 +111,8 @@ describe('paid downloads on a 3-node mining chain', function () {
     const worthA = costOf(bytesFrom(seederA), PRICE_A)
     const worthB = costOf(bytesFrom(seederB), PRICE_B)
     expect(bytesFrom(seederA) + bytesFrom(seederB)).to.equal(FILE_SIZE)
+    expect(bytesFrom(seederA), 'seeder A delivered a share').to.be.greaterThan(0)
+    expect(bytesFrom(seederB), 'seeder B delivered a share').to.be.greaterThan(0)
 
     const escrow = new EscrowClient(ESCROW_PREDEPLOY_ADDRESS, provider)
     const fees = new Map<Daemon, bigint>()
@@ -137,7 +140,7 @@ describe('paid downloads on a 3-node mining chain', function () {
     const earnings = await seederA.ok<{ redeemedWei: string, pendingWei: string, files: Array<{ cid: string, bytes: string }> }>('GET', '/api/earnings')
     expect(earnings.redeemedWei).to.equal(worthA.toString())
     expect(earnings.pendingWei).to.equal('0')
-    expect(earnings.files).to.deep.equal([{ cid, pendingWei: '0', redeemedWei: worthA.toString(), bytes: String(bytesFrom(seederA)) }])
+    expect(earnings.files).to.deep.equal([{ cid, name: 'paid.bin', pendingWei: '0', redeemedWei: worthA.toString(), bytes: String(bytesFrom(seederA)) }])
   })
 
   it('keeps receipts across a kill -9 of the seeder and redeems them after the restart', async function () {
@@ -148,10 +151,10 @@ describe('paid downloads on a 3-node mining chain', function () {
     expect(get.code, describeResult(get)).to.equal(0)
     const held = await earningsFor(seederA, cid)
     const worth = costOf(6 * MiB, PRICE_A)
-    expect(held).to.deep.equal({ cid, pendingWei: worth.toString(), redeemedWei: '0', bytes: String(6 * MiB) })
+    expect(held).to.deep.equal({ cid, name: 'crash.bin', pendingWei: worth.toString(), redeemedWei: '0', bytes: String(6 * MiB) })
 
     await seederA.kill9()
-    seederA = await network.start('seeder-a', { mine: true, genesis: 'dev', coinbase: REWARD_SINK, maxUploadRate: '4MiB', bootstrap: [leecher.bootstrapAddress], home: seederA.home })
+    seederA = await network.start('seeder-a', { mine: true, genesis: 'dev', coinbase: REWARD_SINK, maxUploadRate: '2MiB', bootstrap: [leecher.bootstrapAddress], home: seederA.home })
     expect(await earningsFor(seederA, cid), 'the receipts survived kill -9').to.deep.equal(held)
     const wallet = await walletOf(seederA)
     const before = await provider.getBalance(wallet)
@@ -159,7 +162,7 @@ describe('paid downloads on a 3-node mining chain', function () {
     const receipt = await waitFor('the claim to reach the leecher\'s chain', async () => (await provider.send('eth_getTransactionReceipt', [txHashes[0]]) as ChainTx | null) ?? undefined, { timeoutMs: 60_000, intervalMs: 250 })
     await waitFor('the balance to settle', async () => await provider.getBalance(wallet) !== before, { timeoutMs: 30_000, intervalMs: 250 })
     expect(await provider.getBalance(wallet) - before).to.equal(worth - BigInt(receipt.gasUsed) * BigInt(receipt.effectiveGasPrice))
-    expect(await earningsFor(seederA, cid)).to.deep.equal({ cid, pendingWei: '0', redeemedWei: worth.toString(), bytes: String(6 * MiB) })
+    expect(await earningsFor(seederA, cid)).to.deep.equal({ cid, name: 'crash.bin', pendingWei: '0', redeemedWei: worth.toString(), bytes: String(6 * MiB) })
   })
 
   it('keeps the price a download started with when the seeder raises it midway', async function () {
