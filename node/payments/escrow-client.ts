@@ -42,6 +42,7 @@ export interface BatchRedemption extends SentTransaction {
  */
 export class EscrowClient {
   readonly contract: ChiralEscrow
+  private cachedDomain?: Promise<TypedDataDomain>
 
   /**
    * `submitLock` serialises submissions from one wallet so two never take the same nonce; only
@@ -60,9 +61,11 @@ export class EscrowClient {
     }
   }
 
+  /** The contract's EIP-712 domain, asked once: chain id and address never change. */
   async domain (): Promise<TypedDataDomain> {
-    const { chainId, verifyingContract } = await this.contract.eip712Domain()
-    return escrowDomain(chainId, verifyingContract)
+    this.cachedDomain ??= this.contract.eip712Domain().then(({ chainId, verifyingContract }) => escrowDomain(chainId, verifyingContract))
+    this.cachedDomain.catch(() => { this.cachedDomain = undefined })
+    return await this.cachedDomain
   }
 
   async escrow (id: bigint): Promise<EscrowState> {

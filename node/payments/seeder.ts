@@ -34,6 +34,8 @@ interface Session {
   leecher: string
   pricePerMiB: bigint
   deposit: bigint
+  /** Unix seconds, as read from the chain when the session began. */
+  expiry: bigint
   /** The escrow's receipted amount when the session began; this session's receipts add to it. */
   baseline: bigint
   receipted: bigint
@@ -141,8 +143,8 @@ export class SeederPayments implements ServeGate {
     const held = await this.options.ledger.heldReceipt(escrowId)
     const receipted = held == null ? state.redeemed : BigInt(held.cumulativeAmount)
     const session: Session = previous?.escrowId === escrowId
-      ? { ...previous, deposit: state.deposit }
-      : { peerId, cid: message.cid, escrowId, leecher: state.leecher, pricePerMiB: price, deposit: state.deposit, baseline: receipted, receipted, servedBytes: 0n }
+      ? { ...previous, deposit: state.deposit, expiry: state.expiry }
+      : { peerId, cid: message.cid, escrowId, leecher: state.leecher, pricePerMiB: price, deposit: state.deposit, expiry: state.expiry, baseline: receipted, receipted, servedBytes: 0n }
     const credential = randomBytes(24).toString('base64url')
     if (previous != null) for (const [token, s] of this.byCredential) if (s === previous) this.byCredential.delete(token)
     this.sessions.set(sessionKey(peerId, message.cid), session)
@@ -170,7 +172,6 @@ export class SeederPayments implements ServeGate {
     const previous = await this.options.ledger.heldReceipt(message.escrowId)
     const previousAmount = previous == null ? session.baseline : BigInt(previous.cumulativeAmount)
     const previousBytes = previous?.contentId === message.contentId ? BigInt(previous.contentBytes) : 0n
-    const state = await escrow.escrow(message.escrowId)
     const held: HeldReceipt = {
       escrowId: message.escrowId.toString(),
       leecher: session.leecher,
@@ -181,8 +182,8 @@ export class SeederPayments implements ServeGate {
       cumulativeAmount: message.cumulativeAmount.toString(),
       signature: frame.signature,
       seeder: message.seeder,
-      expiry: Number(state.expiry),
-      redeemedAmount: previous?.redeemedAmount ?? state.redeemed.toString(),
+      expiry: Number(session.expiry),
+      redeemedAmount: previous?.redeemedAmount ?? session.baseline.toString(),
       receivedAt: Date.now()
     }
     await this.options.ledger.recordReceipt(held, {

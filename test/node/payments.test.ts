@@ -17,7 +17,16 @@ const PRICE_A = 10n ** 16n
 const PRICE_B = 3n * 10n ** 16n
 const FILE_SIZE = 24 * MiB
 
-interface ChainTx { gasUsed: string, effectiveGasPrice: string, status: string }
+interface ChainTx { gasUsed: string, effectiveGasPrice: string, status: string, blockNumber: string }
+
+/** Three miners fork often: a transaction counts once it is 3 blocks deep on the leecher's chain. */
+async function settled (provider: JsonRpcProvider, hash: string): Promise<ChainTx> {
+  return await waitFor(`${hash} to be 3 blocks deep`, async () => {
+    const receipt = await provider.send('eth_getTransactionReceipt', [hash]) as ChainTx | null
+    if (receipt == null) return undefined
+    return await provider.getBlockNumber() >= Number(receipt.blockNumber) + 3 ? receipt : undefined
+  }, { timeoutMs: 90_000, intervalMs: 250 })
+}
 
 async function rpcUrl (daemon: Daemon): Promise<string> {
   return (await daemon.ok<{ urls: { rpc: string } }>('GET', '/api/status')).urls.rpc
@@ -119,7 +128,7 @@ describe('paid downloads on a 3-node mining chain', function () {
     for (const seeder of [seederA, seederB]) {
       const { txHashes } = await seeder.ok<{ txHashes: string[] }>('POST', '/api/earnings/claim', {})
       expect(txHashes, `${seeder.name} redeemed in one transaction`).to.have.length(1)
-      const receipt = await waitFor('the claim to reach the leecher\'s chain', async () => (await provider.send('eth_getTransactionReceipt', [txHashes[0]]) as ChainTx | null) ?? undefined, { timeoutMs: 60_000, intervalMs: 250 })
+      const receipt = await settled(provider, txHashes[0] ?? '')
       expect(receipt.status).to.equal('0x1')
       fees.set(seeder, BigInt(receipt.gasUsed) * BigInt(receipt.effectiveGasPrice))
     }
@@ -159,8 +168,7 @@ describe('paid downloads on a 3-node mining chain', function () {
     const wallet = await walletOf(seederA)
     const before = await provider.getBalance(wallet)
     const { txHashes } = await seederA.ok<{ txHashes: string[] }>('POST', '/api/earnings/claim', {})
-    const receipt = await waitFor('the claim to reach the leecher\'s chain', async () => (await provider.send('eth_getTransactionReceipt', [txHashes[0]]) as ChainTx | null) ?? undefined, { timeoutMs: 60_000, intervalMs: 250 })
-    await waitFor('the balance to settle', async () => await provider.getBalance(wallet) !== before, { timeoutMs: 30_000, intervalMs: 250 })
+    const receipt = await settled(provider, txHashes[0] ?? '')
     expect(await provider.getBalance(wallet) - before).to.equal(worth - BigInt(receipt.gasUsed) * BigInt(receipt.effectiveGasPrice))
     expect(await earningsFor(seederA, cid)).to.deep.equal({ cid, name: 'crash.bin', pendingWei: '0', redeemedWei: worth.toString(), bytes: String(6 * MiB) })
   })
