@@ -66,8 +66,8 @@ export interface Quote {
 export interface Earnings {
   pendingWei: string
   redeemedWei: string
-  files: Array<{ cid: string, name: string, pendingWei: string, redeemedWei: string, bytes: number }>
-  peers: Array<{ peerId: string, wallet: string, pendingWei: string, redeemedWei: string, bytes: number }>
+  files: Array<{ cid: string, name: string, pendingWei: string, redeemedWei: string, bytes: string }>
+  peers: Array<{ peerId: string, wallet: string, pendingWei: string, redeemedWei: string, bytes: string }>
   claims: Array<{ txHash: string, amountWei: string, at: number, escrows: number }>
 }
 

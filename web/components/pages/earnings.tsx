@@ -67,48 +67,18 @@ function EarningsView ({ earnings }: { earnings: Earnings }): ReactNode {
         />
       </Card>
       <div className="grid-2">
-        <Card title="Per file">
-          {earnings.files.length === 0
-            ? <EmptyState title="No paid transfers yet" />
-            : (
-              <TableScroll label="Earnings per file">
-                <table>
-                  <thead><tr><th scope="col">File</th><th scope="col" className="num">Served</th><th scope="col" className="num">Pending</th><th scope="col" className="num">Redeemed</th></tr></thead>
-                  <tbody>
-                    {earnings.files.map(file => (
-                      <tr key={file.cid}>
-                        <td className="wrap" title={file.cid}>{file.name}</td>
-                        <td className="num">{formatBytes(file.bytes)}</td>
-                        <td className="num">{formatChi(file.pendingWei)}</td>
-                        <td className="num">{formatChi(file.redeemedWei)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableScroll>
-              )}
-        </Card>
-        <Card title="Per peer">
-          {earnings.peers.length === 0
-            ? <EmptyState title="No paying peers yet" />
-            : (
-              <TableScroll label="Earnings per peer">
-                <table>
-                  <thead><tr><th scope="col">Peer</th><th scope="col" className="num">Served</th><th scope="col" className="num">Pending</th><th scope="col" className="num">Redeemed</th></tr></thead>
-                  <tbody>
-                    {earnings.peers.map(peer => (
-                      <tr key={peer.peerId}>
-                        <td><Mono value={peer.peerId} /></td>
-                        <td className="num">{formatBytes(peer.bytes)}</td>
-                        <td className="num">{formatChi(peer.pendingWei)}</td>
-                        <td className="num">{formatChi(peer.redeemedWei)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </TableScroll>
-              )}
-        </Card>
+        <BreakdownCard
+          title="Per file"
+          empty="No paid transfers yet"
+          column="File"
+          rows={earnings.files.map(file => ({ key: file.cid, label: <span title={file.cid}>{file.name}</span>, ...file }))}
+        />
+        <BreakdownCard
+          title="Per peer"
+          empty="No paying peers yet"
+          column="Peer"
+          rows={earnings.peers.map(peer => ({ key: peer.peerId, label: <Mono value={peer.peerId} />, ...peer }))}
+        />
       </div>
       <Card title="Claims">
         {earnings.claims.length === 0
@@ -139,4 +109,33 @@ function EarningsView ({ earnings }: { earnings: Earnings }): ReactNode {
 function cumulative (claims: Earnings['claims']): number[] {
   let total = 0
   return [0, ...[...claims].sort((a, b) => a.at - b.at).map(claim => (total += Number(claim.amountWei) / WEI_PER_CHI))]
+}
+
+interface BreakdownRow { key: string, label: ReactNode, bytes: string, pendingWei: string, redeemedWei: string }
+
+/** Served bytes, pending and redeemed CHI, one row per file or per peer. */
+function BreakdownCard ({ title, empty, column, rows }: { title: string, empty: string, column: string, rows: BreakdownRow[] }): ReactNode {
+  return (
+    <Card title={title}>
+      {rows.length === 0
+        ? <EmptyState title={empty} />
+        : (
+          <TableScroll label={`Earnings ${title.toLowerCase()}`}>
+            <table>
+              <thead><tr><th scope="col">{column}</th><th scope="col" className="num">Served</th><th scope="col" className="num">Pending</th><th scope="col" className="num">Redeemed</th></tr></thead>
+              <tbody>
+                {rows.map(row => (
+                  <tr key={row.key}>
+                    <td className="wrap">{row.label}</td>
+                    <td className="num">{formatBytes(Number(row.bytes))}</td>
+                    <td className="num">{formatChi(row.pendingWei)}</td>
+                    <td className="num">{formatChi(row.redeemedWei)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableScroll>
+          )}
+    </Card>
+  )
 }
