@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
 import type { Logger } from '../util/log.js'
-import { NODE_WALLET_PASSWORD_FILENAME, WALLET_PASSWORD_ENV } from './constants.js'
+import { WALLET_PASSWORD_ENV } from './constants.js'
+import { nodeWalletPassword, nodeWalletPasswordFile } from './node-password.js'
 import { WalletService } from './wallet-service.js'
 
 /**
@@ -13,11 +13,8 @@ import { WalletService } from './wallet-service.js'
  */
 export async function openNodeWallet (home: string, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<WalletService> {
   const wallet = new WalletService(home)
-  const passwordFile = join(home, NODE_WALLET_PASSWORD_FILENAME)
-  const fromEnv = env[WALLET_PASSWORD_ENV]
-  const stored = existsSync(passwordFile) ? readFileSync(passwordFile, 'utf8').trim() : undefined
   if (await wallet.exists()) {
-    const password = fromEnv != null && fromEnv !== '' ? fromEnv : stored
+    const password = nodeWalletPassword(home, env)
     if (password == null) {
       log.warn(`wallet is locked: set ${WALLET_PASSWORD_ENV} or unlock it through the API`)
       return wallet
@@ -25,10 +22,10 @@ export async function openNodeWallet (home: string, log: Logger, env: NodeJS.Pro
     await wallet.unlock(password)
     return wallet
   }
-  let password = fromEnv
+  let password = env[WALLET_PASSWORD_ENV]
   if (password == null || password === '') {
     password = randomBytes(24).toString('base64url')
-    writeFileSync(passwordFile, password + '\n', { mode: 0o600, flag: 'wx' })
+    writeFileSync(nodeWalletPasswordFile(home), password + '\n', { mode: 0o600, flag: 'wx' })
   }
   const { address } = await wallet.create({ password })
   log.info({ address }, 'created the node wallet; back up its recovery phrase with: chiral wallet export-mnemonic')

@@ -1,11 +1,12 @@
 import { expect } from 'chai'
-import { JsonRpcProvider, Wallet, id, parseEther, type Signer } from 'ethers'
-import { readFileSync, readdirSync } from 'node:fs'
+import { JsonRpcProvider, id, parseEther, type Signer } from 'ethers'
 import { join } from 'node:path'
 import { ESCROW_PREDEPLOY_ADDRESS } from '../../node/payments/deployments.js'
 import { EscrowClient } from '../../node/payments/escrow-client.js'
 import { costOf } from '../../node/payments/pricing.js'
 import { signReceipt } from '../../node/payments/receipts.js'
+import { currentWallet, unlockWallet } from '../../node/wallet/keystore.js'
+import { nodeWalletPassword } from '../../node/wallet/node-password.js'
 import {
   MiB, NON_PAYING_LEECHER_PATH, TestNetwork, addFile, chiral, describeResult, expectIntactDownload, randomFile, sleep, waitFor, watchSources,
   type Daemon, type DownloadView, type PeerView
@@ -34,10 +35,9 @@ async function rpcUrl (daemon: Daemon): Promise<string> {
 
 /** A node's wallet, unlocked from its own keystore and password file, as its operator could. */
 async function unlockNodeWallet (daemon: Daemon, provider: JsonRpcProvider): Promise<Signer> {
-  const dir = join(daemon.home, 'keystore')
-  const [file] = readdirSync(dir).filter(name => !name.startsWith('.'))
-  const password = readFileSync(join(daemon.home, 'wallet-password'), 'utf8').trim()
-  return (await Wallet.fromEncryptedJson(readFileSync(join(dir, file ?? ''), 'utf8'), password)).connect(provider)
+  const password = nodeWalletPassword(daemon.home, {})
+  if (password == null) throw new Error(`${daemon.name} has no wallet password file`)
+  return (await unlockWallet((await currentWallet(daemon.home)).file, password)).connect(provider)
 }
 
 async function earningsFor (daemon: Daemon, cid: string): Promise<{ name: string, pendingWei: string, redeemedWei: string, bytes: string } | undefined> {
