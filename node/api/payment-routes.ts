@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import { parseContentId } from '../content/cid.js'
 import type { ChiralNode } from '../daemon/chiral-node.js'
 import { PaymentsUnavailableError } from '../payments/errors.js'
+import { largestAgreeingGroup } from '../transfer/downloads.js'
 import { NoSeedersError } from '../util/errors.js'
 import { ErrorBody } from './schemas.js'
 
@@ -19,9 +20,9 @@ export function registerPaymentRoutes (app: FastifyInstance, node: ChiralNode, p
   }, async request => {
     const { text: cid } = parseContentId(request.body.cid)
     const { seeders, peersAsked } = await node.discovery.findSeeders(cid)
-    const [first] = seeders
+    const sameFile = largestAgreeingGroup(seeders)
+    const [first] = sameFile
     if (first === undefined) throw new NoSeedersError(cid, peersAsked)
-    const sameFile = seeders.filter(record => record.manifestRoot === first.manifestRoot)
     const maxPrice = request.body.maxPricePerMiB == null ? undefined : BigInt(request.body.maxPricePerMiB)
     return { cid, name: first.name, ...node.payments.leecher.quote(sameFile, first.size, maxPrice) }
   })
@@ -33,7 +34,7 @@ export function registerPaymentRoutes (app: FastifyInstance, node: ChiralNode, p
   })
 
   app.post(`${prefix}/earnings/claim`, { schema: { summary: 'Redeem every held receipt now' } }, async () => {
-    if (node.payments.escrow() == null) throw new PaymentsUnavailableError('the node wallet is locked or the chain has no escrow contract')
+    requireEscrow(node)
     const claim = await node.payments.seeder.redeem(true)
     return { txHashes: claim == null ? [] : [claim.txHash], claim: claim ?? null }
   })
@@ -47,7 +48,12 @@ export function registerPaymentRoutes (app: FastifyInstance, node: ChiralNode, p
   })
 
   app.post(`${prefix}/escrows/refund`, { schema: { summary: 'Take back what is left in expired escrows' } }, async () => {
-    if (node.payments.escrow() == null) throw new PaymentsUnavailableError('the node wallet is locked or the chain has no escrow contract')
+    requireEscrow(node)
     return { refunds: await node.payments.leecher.refundExpired() }
   })
+}
+
+/** Claims and refunds send transactions: they need an unlocked wallet and an escrow contract. */
+function requireEscrow (node: ChiralNode): void {
+  if (node.payments.escrow() == null) throw new PaymentsUnavailableError()
 }

@@ -156,8 +156,8 @@ export class ChiralNode {
       sourcesFor: record => this.sourcesFor(record),
       prepareSeeders: async (entry, records, size, first) => await this.payments.leecher.prepareSeeders(entry, records, size, first),
       onChunkVerified: (entry, peerId, bytes) => { this.payments.leecher.onChunkVerified(entry.cid, peerId, bytes) },
+      onTransferEnded: async entry => { await this.payments.leecher.endDownload(entry.cid) },
       onCompleted: async (entry, manifest) => {
-        await this.payments.leecher.endDownload(entry.cid)
         if (entry.outputPath == null) return
         const seeded = await this.store.seed(entry.outputPath, entry.cid, manifest, parseWei(this.config.defaultPricePerMiB))
         this.publishInBackground(seeded)

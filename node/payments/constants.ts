@@ -37,5 +37,7 @@ export const SETTLEMENT_INTERVAL_MS = 5_000
  * it instead of topping up: few on-chain transactions per leecher-seeder relationship.
  */
 export const DEFAULT_ESCROW_MINIMUM_DEPOSIT_WEI = '1000000000000000000'
+/** Gas a leecher keeps aside per escrow transaction, so a balance check is not off by the fee. */
+export const GAS_RESERVE_WEI = 10n ** 15n
 /** Each escrow holds the seeder's expected share of the file plus this margin, in percent. */
 export const ESCROW_MARGIN_PERCENT = 25n

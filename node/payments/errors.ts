@@ -6,12 +6,6 @@ export class EscrowNotFoundError extends ChiralError {
   }
 }
 
-export class EscrowContractMissingError extends ChiralError {
-  constructor (address: string, chainId: bigint) {
-    super('ESCROW_CONTRACT_MISSING', `no escrow contract at ${address} on chain ${chainId}: deploy one (npm run deploy:chiral) or use a genesis that predeploys it`, 503)
-  }
-}
-
 /** A transaction the chain refused or reverted, with the contract's reason when it gave one. */
 export class EscrowTransactionError extends ChiralError {
   constructor (action: string, reason: string) {
@@ -32,7 +26,7 @@ export class CostTooHighError extends ChiralError {
 }
 
 export class PaymentsUnavailableError extends ChiralError {
-  constructor (reason: string) {
+  constructor (reason = 'the node wallet is locked or the chain has no escrow contract') {
     super('PAYMENTS_UNAVAILABLE', `cannot pay seeders: ${reason}`, 409)
   }
 }

@@ -3,7 +3,7 @@ import type { ChiralEscrow } from '../../typechain-types/contracts/ChiralEscrow.
 import { ChiralEscrow__factory } from '../../typechain-types/factories/contracts/ChiralEscrow__factory.js'
 import { errorMessage } from '../util/errors.js'
 import type { Mutex } from '../util/mutex.js'
-import { EscrowContractMissingError, EscrowNotFoundError, EscrowTransactionError } from './errors.js'
+import { EscrowNotFoundError, EscrowTransactionError } from './errors.js'
 import { escrowDomain } from './receipt-typed-data.js'
 import type { SignedReceipt } from './receipts.js'
 
@@ -15,11 +15,6 @@ export interface EscrowState {
   redeemed: bigint
   /** Unix seconds; redeemable up to and including it, refundable after it. */
   expiry: bigint
-}
-
-export interface Delivery {
-  bytesDelivered: bigint
-  amountPaid: bigint
 }
 
 export interface SentTransaction {
@@ -52,15 +47,6 @@ export class EscrowClient {
     this.contract = ChiralEscrow__factory.connect(address, runner)
   }
 
-  /** Fails with a clear error when nothing is deployed at the address on the connected chain. */
-  async assertDeployed (): Promise<void> {
-    const provider = this.contract.runner?.provider
-    if (provider == null) throw new Error('the escrow client has no provider')
-    if (await provider.getCode(this.address) === '0x') {
-      throw new EscrowContractMissingError(this.address, (await provider.getNetwork()).chainId)
-    }
-  }
-
   /** The contract's EIP-712 domain, asked once: chain id and address never change. */
   async domain (): Promise<TypedDataDomain> {
     this.cachedDomain ??= this.contract.eip712Domain().then(({ chainId, verifyingContract }) => escrowDomain(chainId, verifyingContract))
@@ -78,11 +64,6 @@ export class EscrowClient {
   async latestEscrow (leecher: string, seeder: string): Promise<EscrowState | undefined> {
     const id = await this.contract.latestEscrowId(leecher, seeder)
     return id === 0n ? undefined : await this.escrow(id)
-  }
-
-  async deliveryOf (seeder: string, contentId: string): Promise<Delivery> {
-    const { bytesDelivered, amountPaid } = await this.contract.deliveryOf(seeder, contentId)
-    return { bytesDelivered, amountPaid }
   }
 
   async open (seeder: string, deposit: bigint, expiry: bigint): Promise<{ escrowId: bigint, transaction: SentTransaction }> {

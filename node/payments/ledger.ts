@@ -47,7 +47,10 @@ export interface EarningsView extends Omit<EarningsTotals, 'bytes'> {
   claims: Claim[]
 }
 
-const pad = (value: bigint): string => value.toString().padStart(78, '0')
+/** Escrow ids and amounts as keys that sort numerically (a uint256 has at most 78 digits). */
+export function escrowKey (value: bigint | string): string {
+  return value.toString().padStart(78, '0')
+}
 
 /**
  * The seeder's durable record of receipts and earnings. A receipt is written here before it is
@@ -65,7 +68,7 @@ export class EarningsLedger {
   }
 
   async heldReceipt (escrowId: bigint): Promise<HeldReceipt | undefined> {
-    return await this.receipts.get(pad(escrowId))
+    return await this.receipts.get(escrowKey(escrowId))
   }
 
   async heldReceipts (): Promise<HeldReceipt[]> {
@@ -74,19 +77,19 @@ export class EarningsLedger {
 
   /** Stores a newer receipt for its escrow and the earning it adds. */
   async recordReceipt (held: HeldReceipt, earning: Earning): Promise<void> {
-    await this.earnings.put(`${pad(BigInt(earning.escrowId))}:${pad(BigInt(earning.cumulativeAmount))}`, earning)
-    await this.receipts.put(pad(BigInt(held.escrowId)), held)
+    await this.earnings.put(`${escrowKey(earning.escrowId)}:${escrowKey(earning.cumulativeAmount)}`, earning)
+    await this.receipts.put(escrowKey(held.escrowId), held)
   }
 
   /** Marks an escrow redeemed up to `cumulativeAmount` by `txHash`. */
   async recordRedeemed (escrowId: bigint, cumulativeAmount: bigint, txHash: string): Promise<void> {
-    const held = await this.receipts.get(pad(escrowId))
+    const held = await this.receipts.get(escrowKey(escrowId))
     if (held != null && BigInt(held.redeemedAmount) < cumulativeAmount) {
-      await this.receipts.put(pad(escrowId), { ...held, redeemedAmount: cumulativeAmount.toString() })
+      await this.receipts.put(escrowKey(escrowId), { ...held, redeemedAmount: cumulativeAmount.toString() })
     }
-    for (const earning of await this.earnings.valuesWithPrefix(`${pad(escrowId)}:`)) {
+    for (const earning of await this.earnings.valuesWithPrefix(`${escrowKey(escrowId)}:`)) {
       if (earning.redeemedTx == null && BigInt(earning.cumulativeAmount) <= cumulativeAmount) {
-        await this.earnings.put(`${pad(escrowId)}:${pad(BigInt(earning.cumulativeAmount))}`, { ...earning, redeemedTx: txHash })
+        await this.earnings.put(`${escrowKey(escrowId)}:${escrowKey(earning.cumulativeAmount)}`, { ...earning, redeemedTx: txHash })
       }
     }
   }

@@ -1,6 +1,6 @@
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { hexlify, type Signer } from 'ethers'
+import type { Signer } from 'ethers'
 import { pushable, type Pushable } from 'it-pushable'
 import { parseContentId } from '../content/cid.js'
 import type { Database, Table } from '../db/database.js'
@@ -11,12 +11,13 @@ import type { DownloadEntry } from '../transfer/downloads.js'
 import { ProtocolError, errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/log.js'
 import { Mutex } from '../util/mutex.js'
-import { BYTES_PER_MIB, ESCROW_MARGIN_PERCENT, MAX_PAYMENT_FRAME_BYTES, PAYMENT_PROTOCOL } from './constants.js'
+import { BYTES_PER_MIB, ESCROW_MARGIN_PERCENT, GAS_RESERVE_WEI, MAX_PAYMENT_FRAME_BYTES, PAYMENT_PROTOCOL } from './constants.js'
 import { CostTooHighError, InsufficientFundsError, PaymentsUnavailableError } from './errors.js'
 import type { EscrowClient } from './escrow-client.js'
+import { escrowKey } from './ledger.js'
 import { costOf } from './pricing.js'
 import { parseSeederMessage } from './protocol.js'
-import { signReceipt } from './receipts.js'
+import { receiptContentId, signReceipt } from './receipts.js'
 
 export interface LeecherPaymentsOptions {
   db: Database
@@ -67,12 +68,8 @@ interface Session {
   baseContentBytes: bigint
   bytes: bigint
   out: Pushable<Uint8Array>
-  acked: bigint
   sending: Promise<void>
 }
-
-/** Gas a leecher keeps aside per escrow transaction, so a balance check is not off by the fee. */
-const GAS_RESERVE_WEI = 10n ** 15n
 
 /**
  * The leecher's side of payments: quotes, escrows sized to each seeder's expected share, one
@@ -122,14 +119,15 @@ export class LeecherPayments {
     try {
       const escrow = this.options.escrow()
       const signer = this.options.signer()
-      if (escrow == null || signer == null) throw new PaymentsUnavailableError('the node wallet is locked or the chain has no escrow contract')
+      if (escrow == null || signer == null) throw new PaymentsUnavailableError()
       const wallet = await signer.getAddress()
-      const plans = await Promise.all(paid.map(async record => await this.planEscrow(escrow, wallet, record, size, paid.length)))
+      const inSession = paid.filter(record => this.sessions.has(`${record.peerId}:${entry.cid}`))
+      const fresh = paid.filter(record => !inSession.includes(record))
+      const plans = await Promise.all(fresh.map(async record => await this.planEscrow(escrow, wallet, record, size, paid.length)))
       const needed = plans.reduce((sum, plan) => sum + plan.topUp + (plan.topUp > 0n ? GAS_RESERVE_WEI : 0n), 0n)
       const balance = await this.options.balance(wallet)
       if (needed > balance) throw new InsufficientFundsError(wallet, balance, needed)
       const ready = await Promise.all(plans.map(async plan => {
-        if (this.sessions.has(`${plan.record.peerId}:${entry.cid}`)) return plan.record
         try {
           await this.openSession(plan.record, entry.cid, await this.fundEscrow(escrow, plan))
           return plan.record
@@ -138,7 +136,7 @@ export class LeecherPayments {
           return undefined
         }
       }))
-      const accepted = ready.filter((record): record is FileRecord => record != null)
+      const accepted = [...inSession, ...ready.filter((record): record is FileRecord => record != null)]
       if (first && accepted.length === 0 && free.length === 0) throw new PaymentsUnavailableError('no paid seeder accepted a payment session')
       return [...free, ...accepted]
     } catch (err) {
@@ -161,7 +159,7 @@ export class LeecherPayments {
       if (signer == null || escrow == null) return
       await this.recordSigned(session.escrowId, cid, cumulativeAmount, contentBytes)
       const { message, signature } = await signReceipt(signer, await escrow.domain(), {
-        escrowId: session.escrowId, seeder: session.seeder, contentId: hexlify(parseContentId(cid).digest), contentBytes, cumulativeAmount
+        escrowId: session.escrowId, seeder: session.seeder, contentId: receiptContentId(parseContentId(cid)), contentBytes, cumulativeAmount
       })
       this.send(session.out, {
         type: 'receipt',
@@ -175,7 +173,7 @@ export class LeecherPayments {
     }).catch(err => { this.options.log.warn({ err: errorMessage(err) }, 'could not sign a receipt') })
   }
 
-  /** Ends a download's sessions once the seeders have acknowledged its last receipts. */
+  /** Ends a download's sessions once the seeders have acknowledged its last receipts (their streams close after). */
   async endDownload (cid: string): Promise<void> {
     await this.receipts.run(async () => {})
     const ending = [...this.sessions.values()].filter(session => session.cid === cid)
@@ -200,11 +198,11 @@ export class LeecherPayments {
       if (own.refundTx != null || own.expiry >= now) continue
       const state = await escrow.escrow(BigInt(own.escrowId))
       if (state.deposit === state.redeemed) {
-        await this.escrows.put(own.escrowId.padStart(78, '0'), { ...own, refundTx: 'none' })
+        await this.escrows.put(escrowKey(own.escrowId), { ...own, refundTx: 'none' })
         continue
       }
       const tx = await escrow.refund(BigInt(own.escrowId))
-      await this.escrows.put(own.escrowId.padStart(78, '0'), { ...own, refundTx: tx.hash })
+      await this.escrows.put(escrowKey(own.escrowId), { ...own, refundTx: tx.hash })
       refunds.push({ escrowId: own.escrowId, txHash: tx.hash })
       this.options.log.info({ escrowId: own.escrowId, tx: tx.hash }, 'refunded an expired escrow')
     }
@@ -217,7 +215,7 @@ export class LeecherPayments {
     const wanted = (share < costOf(size, price) ? share : costOf(size, price)) + costOf(this.options.creditWindowBytes, price)
     const minExpiry = BigInt(Math.floor(Date.now() / 1000) + Math.floor(this.options.escrowDurationSeconds / 2))
     const existing = await escrow.latestEscrow(wallet, record.wallet)
-    const own = existing == null ? undefined : await this.escrows.get(existing.id.toString().padStart(78, '0'))
+    const own = existing == null ? undefined : await this.escrows.get(escrowKey(existing.id))
     if (existing != null && own != null && own.refundTx == null && existing.expiry >= minExpiry) {
       const unsigned = existing.deposit - BigInt(own.cumulativeAmount)
       return { record, existing: existing.id, topUp: unsigned >= wanted ? 0n : wanted - unsigned, expiry: existing.expiry }
@@ -232,13 +230,13 @@ export class LeecherPayments {
     return await lock.run(async () => {
       if (plan.existing != null) {
         if (plan.topUp > 0n) await escrow.topUp(plan.existing, plan.topUp, plan.expiry)
-        const key = plan.existing.toString().padStart(78, '0')
+        const key = escrowKey(plan.existing)
         const own = await this.escrows.get(key)
         if (own != null) await this.escrows.put(key, { ...own, deposit: (BigInt(own.deposit) + plan.topUp).toString() })
         return plan.existing
       }
       const { escrowId } = await escrow.open(plan.record.wallet, plan.topUp, plan.expiry)
-      await this.escrows.put(escrowId.toString().padStart(78, '0'), {
+      await this.escrows.put(escrowKey(escrowId), {
         escrowId: escrowId.toString(), seeder: plan.record.wallet, deposit: plan.topUp.toString(), expiry: Number(plan.expiry), cumulativeAmount: '0', contentBytes: {}
       })
       this.options.log.info({ escrowId: escrowId.toString(), seeder: plan.record.wallet, deposit: plan.topUp.toString() }, 'opened an escrow')
@@ -258,7 +256,7 @@ export class LeecherPayments {
       await sink
       throw new Error(answer.type === 'refused' ? `${answer.code}: ${answer.message}` : 'unexpected answer')
     }
-    const own = await this.escrows.get(escrowId.toString().padStart(78, '0'))
+    const own = await this.escrows.get(escrowKey(escrowId))
     const session: Session = {
       peerId: record.peerId,
       cid,
@@ -270,7 +268,6 @@ export class LeecherPayments {
       baseContentBytes: BigInt(own?.contentBytes[cid] ?? '0'),
       bytes: 0n,
       out,
-      acked: BigInt(answer.receiptedAmount),
       sending: sink
     }
     session.sending = Promise.all([sink, this.readAcks(session, reader)]).then(() => {})
@@ -283,9 +280,7 @@ export class LeecherPayments {
         const raw = await this.receive(reader, true)
         if (raw === undefined) return
         const ack = parseSeederMessage(raw)
-        if (ack.type !== 'ack') continue
-        session.acked = BigInt(ack.cumulativeAmount)
-        if (ack.error != null) this.options.log.warn({ peer: session.peerId, error: ack.error }, 'seeder rejected a receipt')
+        if (ack.type === 'ack' && ack.error != null) this.options.log.warn({ peer: session.peerId, error: ack.error }, 'seeder rejected a receipt')
       }
     } catch (err) {
       this.options.log.debug({ peer: session.peerId, err: errorMessage(err) }, 'payment stream ended')
@@ -310,7 +305,7 @@ export class LeecherPayments {
   }
 
   private async recordSigned (escrowId: bigint, cid: string, cumulativeAmount: bigint, contentBytes: bigint): Promise<void> {
-    const key = escrowId.toString().padStart(78, '0')
+    const key = escrowKey(escrowId)
     const own = await this.escrows.get(key)
     if (own == null || BigInt(own.cumulativeAmount) >= cumulativeAmount) return
     await this.escrows.put(key, { ...own, cumulativeAmount: cumulativeAmount.toString(), contentBytes: { ...own.contentBytes, [cid]: contentBytes.toString() } })

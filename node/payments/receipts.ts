@@ -1,4 +1,4 @@
-import { TypedDataEncoder, hexlify, verifyTypedData, type Signer, type TypedDataDomain } from 'ethers'
+import { hexlify, verifyTypedData, type Signer, type TypedDataDomain } from 'ethers'
 import type { ContentId } from '../content/cid.js'
 import { RECEIPT_TYPES, type ReceiptMessage } from './receipt-typed-data.js'
 
@@ -19,8 +19,4 @@ export async function signReceipt (leecher: Signer, domain: TypedDataDomain, mes
 /** The address that signed the receipt for this domain (chain and escrow contract). */
 export function receiptSigner (domain: TypedDataDomain, receipt: SignedReceipt): string {
   return verifyTypedData(domain, RECEIPT_TYPES, receipt.message, receipt.signature)
-}
-
-export function receiptDigest (domain: TypedDataDomain, message: ReceiptMessage): string {
-  return TypedDataEncoder.hash(domain, RECEIPT_TYPES, message)
 }

@@ -1,5 +1,5 @@
 import type { Stream } from '@libp2p/interface'
-import { getAddress, hexlify } from 'ethers'
+import { getAddress } from 'ethers'
 import { pushable } from 'it-pushable'
 import { randomBytes } from 'node:crypto'
 import { parseContentId } from '../content/cid.js'
@@ -13,7 +13,7 @@ import type { EscrowClient } from './escrow-client.js'
 import { heldToSigned, type Claim, type EarningsLedger, type HeldReceipt } from './ledger.js'
 import { costOf } from './pricing.js'
 import { parseLeecherMessage, type OpenSessionMessage, type ReceiptFrameMessage } from './protocol.js'
-import { receiptSigner } from './receipts.js'
+import { receiptContentId, receiptSigner } from './receipts.js'
 
 export interface SeederPaymentsOptions {
   ledger: EarningsLedger
@@ -40,6 +40,8 @@ interface Session {
   baseline: bigint
   receipted: bigint
   servedBytes: bigint
+  /** The bearer token HTTP requests of this session carry. */
+  credential: string
 }
 
 /**
@@ -87,8 +89,8 @@ export class SeederPayments implements ServeGate {
     const reader = new FrameReader(stream.source)
     const out = pushable<Uint8Array>()
     const sending = stream.sink(out).catch(() => {})
+    let session: Session | undefined
     try {
-      let session: Session | undefined
       for (;;) {
         const raw = await reader.readJson(MAX_PAYMENT_FRAME_BYTES, true)
         if (raw === undefined) break
@@ -112,7 +114,14 @@ export class SeederPayments implements ServeGate {
     } finally {
       out.end()
       await sending
+      if (session != null && this.sessions.get(sessionKey(peerId, session.cid)) === session && isSettled(session)) this.forget(session)
     }
+  }
+
+  /** A session paid up is dropped with its stream; one in debt stays, so reconnecting does not renew the credit window. */
+  private forget (session: Session): void {
+    this.sessions.delete(sessionKey(session.peerId, session.cid))
+    this.byCredential.delete(session.credential)
   }
 
   private async openSession (message: OpenSessionMessage, peerId: string): Promise<{ session: Session, credential: string } | { code: string, message: string }> {
@@ -137,16 +146,16 @@ export class SeederPayments implements ServeGate {
     if (state.deposit <= state.redeemed) return { code: 'ESCROW_EMPTY', message: `escrow ${escrowId} has nothing left` }
     // A peer reopening a session keeps its debt: a fresh session must not renew the credit window.
     const previous = this.sessions.get(sessionKey(peerId, message.cid))
-    if (previous != null && previous.escrowId !== escrowId && costOf(previous.servedBytes, previous.pricePerMiB) > previous.receipted - previous.baseline) {
+    if (previous != null && previous.escrowId !== escrowId && !isSettled(previous)) {
       return { code: 'UNPAID_SESSION', message: `pay for what escrow ${previous.escrowId} already received first` }
     }
     const held = await this.options.ledger.heldReceipt(escrowId)
     const receipted = held == null ? state.redeemed : BigInt(held.cumulativeAmount)
-    const session: Session = previous?.escrowId === escrowId
-      ? { ...previous, deposit: state.deposit, expiry: state.expiry }
-      : { peerId, cid: message.cid, escrowId, leecher: state.leecher, pricePerMiB: price, deposit: state.deposit, expiry: state.expiry, baseline: receipted, receipted, servedBytes: 0n }
     const credential = randomBytes(24).toString('base64url')
-    if (previous != null) for (const [token, s] of this.byCredential) if (s === previous) this.byCredential.delete(token)
+    const session: Session = previous?.escrowId === escrowId
+      ? { ...previous, deposit: state.deposit, expiry: state.expiry, credential }
+      : { peerId, cid: message.cid, escrowId, leecher: state.leecher, pricePerMiB: price, deposit: state.deposit, expiry: state.expiry, baseline: receipted, receipted, servedBytes: 0n, credential }
+    if (previous != null) this.forget(previous)
     this.sessions.set(sessionKey(peerId, message.cid), session)
     this.byCredential.set(credential, session)
     this.options.log.info({ peer: peerId, cid: message.cid, escrowId: escrowId.toString(), price: price.toString() }, 'payment session opened')
@@ -165,7 +174,7 @@ export class SeederPayments implements ServeGate {
     }
     if (message.escrowId !== session.escrowId) throw new Error(`receipt for escrow ${message.escrowId}, session uses ${session.escrowId}`)
     if (getAddress(message.seeder) !== getAddress(this.options.wallet())) throw new Error('receipt names another seeder')
-    if (message.contentId !== hexlify(parseContentId(session.cid).digest)) throw new Error('receipt names another file')
+    if (message.contentId !== receiptContentId(parseContentId(session.cid))) throw new Error('receipt names another file')
     if (message.cumulativeAmount <= session.receipted) return
     const signer = receiptSigner(await escrow.domain(), { message, signature: frame.signature })
     if (getAddress(signer) !== getAddress(session.leecher)) throw new Error('receipt is not signed by the escrow\'s leecher')
@@ -229,6 +238,11 @@ export class SeederPayments implements ServeGate {
       return claim
     })
   }
+}
+
+/** Whether the receipts of a session cover everything it was served. */
+function isSettled (session: Session): boolean {
+  return costOf(session.servedBytes, session.pricePerMiB) <= session.receipted - session.baseline
 }
 
 function sessionKey (peerId: string, cid: string): string {

@@ -78,6 +78,8 @@ export interface DownloadManagerOptions {
   prepareSeeders?: (entry: DownloadEntry, records: FileRecord[], size: number, first: boolean) => Promise<FileRecord[]>
   /** Every verified chunk with the seeder that delivered it, whatever transport carried it. */
   onChunkVerified?: (entry: DownloadEntry, peerId: string, bytes: number) => void
+  /** The transfer is over, finished or not: no more chunks will be verified for this run. */
+  onTransferEnded?: (entry: DownloadEntry) => Promise<void>
   /** Called once a finished file is in place, to start seeding it. */
   onCompleted: (entry: DownloadEntry, manifest: Manifest) => Promise<void>
   defaultDirectory: string
@@ -297,6 +299,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       await writer?.close()
       await flush.settle()
       await handle.close()
+      await this.options.onTransferEnded?.(entry)
     }
     if (!digest.equals(parseContentId(entry.cid).digest)) {
       await rm(partialPath, { force: true })
@@ -394,7 +397,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
 }
 
 /** Seeders must agree on the manifest; the largest agreeing group is trusted first. */
-function largestAgreeingGroup (records: FileRecord[]): FileRecord[] {
+export function largestAgreeingGroup (records: FileRecord[]): FileRecord[] {
   const groups = new Map<string, FileRecord[]>()
   for (const record of records) {
     const key = `${record.manifestRoot}:${record.size}:${record.chunkSize}`
