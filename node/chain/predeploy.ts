@@ -1,5 +1,5 @@
 import type { Common } from '@ethereumjs/common'
-import { Account, Address, bigIntToBytes, bytesToHex, createAddressFromString, generateAddress, hexToBytes, setLengthLeft, type PrefixedHexString } from '@ethereumjs/util'
+import { Account, bigIntToBytes, bytesToHex, createAddressFromString, hexToBytes, setLengthLeft, type PrefixedHexString } from '@ethereumjs/util'
 import { createVM } from '@ethereumjs/vm'
 
 export interface PredeployedAccount {
@@ -30,7 +30,8 @@ export async function predeployContract (common: Common, creator: PrefixedHexStr
   if (result.execResult.exceptionError !== undefined) {
     throw new Error(`contract creation failed: ${result.execResult.exceptionError.error}`)
   }
-  const address = result.createdAddress ?? new Address(generateAddress(caller.bytes, new Uint8Array()))
+  const address = result.createdAddress
+  if (address === undefined) throw new Error('contract creation returned no address')
   const storage: Record<PrefixedHexString, PrefixedHexString> = {}
   for (const slot of writtenSlots) {
     const key = setLengthLeft(bigIntToBytes(slot), 32)

@@ -112,7 +112,7 @@ describe('ChiralEscrow', function () {
       await expect(escrow.connect(stranger).topUp(escrowId, expiry, { value: 1n })).to.be.revertedWithCustomError(escrow, 'NotLeecher')
       await expect(escrow.connect(leecher).topUp(99n, expiry, { value: 1n })).to.be.revertedWithCustomError(escrow, 'UnknownEscrow')
       await time.increaseTo(expiry + 1n)
-      await expect(escrow.connect(leecher).topUp(escrowId, expiry + DAY_BIG, { value: 1n })).to.be.revertedWithCustomError(escrow, 'EscrowExpired')
+      await expect(escrow.connect(leecher).topUp(escrowId, expiry + BigInt(DAY), { value: 1n })).to.be.revertedWithCustomError(escrow, 'EscrowExpired')
     })
 
     it('rejects deposits that do not fit the 128-bit accounting', async function () {
@@ -353,4 +353,3 @@ describe('ChiralEscrow', function () {
   })
 })
 
-const DAY_BIG = BigInt(DAY)
