@@ -5,7 +5,9 @@
  * downloader (node --cpu-prof) during a 1 GiB download and prints their hottest frames.
  *
  * Knobs for quick trials (BENCHMARKS.md is only written with the defaults):
- * BENCH_FILE_MIB (1024), BENCH_REPS (3), BENCH_RATE_MIB (10), BENCH_KEEP_TMP=1.
+ * BENCH_FILE_MIB (1024), BENCH_REPS (3), BENCH_RATE_MIB (10), BENCH_KEEP_TMP=1, and BENCH_ONLY, a
+ * comma-separated list of download scenarios to run alone (`http-1`, `native-4`, `both-1`, `limited-4`;
+ * `network` for the 10-node section).
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { open } from 'node:fs/promises'
@@ -36,7 +38,8 @@ const LATENCY_POLL_MS = 5
 const PROFILE = process.argv.includes('--profile')
 /** Up to this much time in total is spent waiting for other processes to go quiet. */
 const QUIET_WAIT_BUDGET_MS = 120_000
-const DEFAULTS = FILE_BYTES === GiB && REPS >= 3 && RATE === 10 * MiB
+const ONLY = process.env.BENCH_ONLY?.split(',').map(key => key.trim()).filter(key => key !== '')
+const DEFAULTS = FILE_BYTES === GiB && REPS >= 3 && RATE === 10 * MiB && ONLY == null
 const SIZE = FILE_BYTES % GiB === 0 ? `${FILE_BYTES / GiB} GiB` : `${FILE_BYTES / MiB} MiB`
 
 type Mode = 'native' | 'http' | 'both'
@@ -46,6 +49,10 @@ const MODES: Array<{ mode: Mode, label: string }> = [
   { mode: 'both', label: 'native + HTTP (default)' }
 ]
 const TRANSPORTS_ENV: Record<Mode, string> = { native: 'native', http: 'http', both: 'native,http' }
+
+function selected (key: string): boolean {
+  return ONLY == null || ONLY.includes(key)
+}
 
 interface Scenario {
   key: string
@@ -571,7 +578,7 @@ async function main (): Promise<number> {
 
     const ctx = { bootstrap: seeder1.p2p, cid, sha, homes, downloads, foreign: results.foreign, seederPids: daemons.map(daemon => daemon.pid) }
     await sleep(1000) // let the last add's record and provider publication settle
-    for (const { mode, label } of MODES) {
+    for (const { mode, label } of MODES.filter(({ mode }) => selected(`${mode}-1`))) {
       const scenario: Scenario = { key: `${mode}-1`, label, mode, seeders: 1, limited: false, runs: [] }
       results.scenarios.push(scenario)
       log(`(b) ${label}, 1 seeder`)
@@ -584,7 +591,7 @@ async function main (): Promise<number> {
     }
     await sleep(2000)
     log('file added on seeders 2-4')
-    for (const { mode, label } of MODES) {
+    for (const { mode, label } of MODES.filter(({ mode }) => selected(`${mode}-4`))) {
       const scenario: Scenario = { key: `${mode}-4`, label, mode, seeders: 4, limited: false, runs: [] }
       results.scenarios.push(scenario)
       log(`(b) ${label}, 4 seeders`)
@@ -592,23 +599,27 @@ async function main (): Promise<number> {
     }
 
     // (c) four seeders each limited to R.
-    for (const seeder of daemons) await seeder.api('PATCH', '/api/settings/limits', { maxUploadRate: RATE })
-    const limited: Scenario = { key: 'limited-4', label: 'native + HTTP (default)', mode: 'both', seeders: 4, limited: true, runs: [] }
-    results.scenarios.push(limited)
-    log(`(c) 4 seeders limited to ${RATE / MiB} MiB/s each`)
-    await downloadScenario(limited, ctx)
-    for (const seeder of daemons) await seeder.api('PATCH', '/api/settings/limits', { maxUploadRate: 0 })
+    if (selected('limited-4')) {
+      for (const seeder of daemons) await seeder.api('PATCH', '/api/settings/limits', { maxUploadRate: RATE })
+      const limited: Scenario = { key: 'limited-4', label: 'native + HTTP (default)', mode: 'both', seeders: 4, limited: true, runs: [] }
+      results.scenarios.push(limited)
+      log(`(c) 4 seeders limited to ${RATE / MiB} MiB/s each`)
+      await downloadScenario(limited, ctx)
+      for (const seeder of daemons) await seeder.api('PATCH', '/api/settings/limits', { maxUploadRate: 0 })
+    }
     await Promise.all(daemons.map(async d => { await d.stop() }))
     daemons.length = 0
     rmSync(file, { force: true })
 
     // (d) first byte and completion in a 10-node network.
-    log('(d) 10-node network')
-    try {
-      await latencyNetwork(root, data, downloads, results)
-    } catch (err) {
-      results.networkError = errorText(err)
-      log(`(d) FAILED: ${results.networkError}`)
+    if (selected('network')) {
+      log('(d) 10-node network')
+      try {
+        await latencyNetwork(root, data, downloads, results)
+      } catch (err) {
+        results.networkError = errorText(err)
+        log(`(d) FAILED: ${results.networkError}`)
+      }
     }
   } catch (err) {
     results.errors.push(errorText(err))
