@@ -6,7 +6,8 @@
  * 1 MiB chunks: a 1 GiB file is 1024 chunks (a 32 KiB manifest), large enough that per-request
  * overhead stays under 1% at loopback speeds, small enough that a slow or dishonest seeder costs
  * at most one MiB of rework and that payment receipts (later) stay far below 1% of data bytes.
- * It is also a valid BitTorrent piece length, so other transports can reuse the chunk hashes.
+ * It is also a valid BitTorrent piece length and a whole number of SHA-256 blocks, which chained
+ * chunk states (see content/manifest.ts) need.
  */
 export const CHUNK_SIZE = 1024 * 1024
 
@@ -29,7 +30,7 @@ export const TRANSFER_PROTOCOL = '/chiral/transfer/1.0.0'
 export const RECORD_PROTOCOL = '/chiral/record/1.0.0'
 export const RECORD_NAMESPACE = 'chiral'
 export const RECORD_SIGNING_DOMAIN = 'chiral/file-record/v1'
-export const MANIFEST_DOMAIN = 'chiral/manifest/v1'
+export const MANIFEST_DOMAIN = 'chiral/manifest/v2'
 
 /** A signed file record lives this long; it is republished at half its life. */
 export const DEFAULT_RECORD_TTL_SECONDS = 6 * 60 * 60

@@ -1,44 +1,47 @@
-import { createHash, type Hash } from 'node:crypto'
-import { createReadStream } from 'node:fs'
-import { Worker } from 'node:worker_threads'
-import { hashFileChunks, type FileDigests } from './chunk-hashes.js'
+import { open, type FileHandle } from 'node:fs/promises'
+import { FileChangedError } from '../util/errors.js'
+import { HASH_LENGTH, chunkCount } from './manifest.js'
+import { sha256Step } from './sha256-chain.js'
 
-/** Below this size a worker thread costs more than it saves. */
-const WORKER_THRESHOLD_BYTES = 16 * 1024 * 1024
+export interface FileDigests {
+  /** SHA-256 of the whole file. */
+  digest: Uint8Array
+  /** The manifest's chunk states: the whole-file SHA-256 state after each chunk. */
+  chunkStates: Uint8Array
+}
 
 /**
- * Computes the whole-file SHA-256 and the per-chunk SHA-256s in one pass of wall time: the
- * chunk hashes run on a worker thread reading the same (page-cached) file while this thread
- * hashes the whole, so adding costs about what `sha256sum` costs.
+ * Reads the file once, chunk by chunk, and runs SHA-256 over it on the thread pool while the
+ * next chunk is being read; the state after each chunk is recorded on the way, so the content id
+ * and the manifest cost one hash pass, about what `sha256sum` costs.
  */
 export async function hashFile (path: string, size: number, chunkSize: number, onBytes?: (bytes: number) => void): Promise<FileDigests> {
-  const whole = createHash('sha256')
-  if (size < WORKER_THRESHOLD_BYTES) {
-    const chunkHashes = await hashFileChunks(path, size, chunkSize, { wholeFile: whole, onBytes })
-    return { digest: whole.digest(), chunkHashes }
-  }
-  const worker = new Worker(new URL('./chunk-hash-worker.js', import.meta.url), { workerData: { path, size, chunkSize } })
-  const chunkHashesPromise = new Promise<Uint8Array>((resolve, reject) => {
-    worker.once('message', (message: { hashes?: Uint8Array, error?: string }) => {
-      if (message.hashes != null) resolve(message.hashes)
-      else reject(new Error(message.error ?? 'chunk hashing failed'))
-    })
-    worker.once('error', reject)
-  })
+  const count = chunkCount(size, chunkSize)
+  const chunkStates = new Uint8Array(count * HASH_LENGTH)
+  const handle = await open(path, 'r')
   try {
-    await streamWholeHash(path, size, whole, onBytes)
-    const chunkHashes = await chunkHashesPromise
-    return { digest: whole.digest(), chunkHashes }
+    const buffers = [Buffer.allocUnsafe(Math.min(chunkSize, size)), Buffer.allocUnsafe(Math.min(chunkSize, size))]
+    const read = async (index: number): Promise<Buffer> => await readChunk(handle, path, buffers[index % 2] as Buffer, index * chunkSize, Math.min(chunkSize, size - index * chunkSize))
+    let state: Buffer | null = null
+    let next = count > 0 ? read(0) : undefined
+    for (let index = 0; index < count; index++) {
+      const bytes = await (next as Promise<Buffer>)
+      next = index + 1 < count ? read(index + 1) : undefined
+      state = await sha256Step(state, bytes, index * chunkSize, index === count - 1)
+      chunkStates.set(state, index * HASH_LENGTH)
+      onBytes?.(index * chunkSize + bytes.length)
+    }
+    return { digest: state ?? await sha256Step(null, new Uint8Array(0), 0, true), chunkStates }
   } finally {
-    await worker.terminate()
+    await handle.close()
   }
 }
 
-async function streamWholeHash (path: string, size: number, whole: Hash, onBytes?: (bytes: number) => void): Promise<void> {
-  let total = 0
-  for await (const piece of createReadStream(path, { highWaterMark: 4 * 1024 * 1024, end: size - 1 }) as AsyncIterable<Buffer>) {
-    whole.update(piece)
-    total += piece.length
-    onBytes?.(total)
+async function readChunk (handle: FileHandle, path: string, buffer: Buffer, position: number, length: number): Promise<Buffer> {
+  for (let filled = 0; filled < length;) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled)
+    if (bytesRead === 0) throw new FileChangedError(path, 'while it was being added')
+    filled += bytesRead
   }
+  return buffer.subarray(0, length)
 }

@@ -1,15 +1,23 @@
 import { createHash } from 'node:crypto'
 import { MANIFEST_DOMAIN, MAX_FILE_SIZE } from '../config/constants.js'
 import { ProtocolError } from '../util/errors.js'
+import { SHA256_BLOCK_BYTES, sha256Step } from './sha256-chain.js'
 
 export const HASH_LENGTH = 32
 
-/** Binds a file's size and chunking to the SHA-256 of every chunk. */
+/**
+ * Binds a file's size and chunking to one SHA-256 state per chunk: the state of the whole-file
+ * SHA-256 after that chunk, and for the last chunk the file's SHA-256 itself (the content id's
+ * digest). A chunk is verified by running SHA-256 over it from the previous chunk's state, so
+ * chunks check independently and in any order, and once every chunk has checked the whole file
+ * has been hashed against its content id: one hash pass instead of a per-chunk digest plus a
+ * second pass over the finished file.
+ */
 export interface Manifest {
   size: number
   chunkSize: number
-  /** count * 32 bytes: the SHA-256 of chunk i at offset i * 32. */
-  chunkHashes: Uint8Array
+  /** count * 32 bytes: the state after chunk i at offset i * 32. */
+  chunkStates: Uint8Array
 }
 
 export function chunkCount (size: number, chunkSize: number): number {
@@ -20,8 +28,26 @@ export function chunkLength (manifest: Pick<Manifest, 'size' | 'chunkSize'>, ind
   return Math.min(manifest.chunkSize, manifest.size - index * manifest.chunkSize)
 }
 
-export function chunkHash (manifest: Manifest, index: number): Uint8Array {
-  return manifest.chunkHashes.subarray(index * HASH_LENGTH, (index + 1) * HASH_LENGTH)
+export function chunkState (manifest: Manifest, index: number): Uint8Array {
+  return manifest.chunkStates.subarray(index * HASH_LENGTH, (index + 1) * HASH_LENGTH)
+}
+
+/** Whether `bytes` are chunk `index`: SHA-256 from the previous chunk's state lands on this chunk's. */
+export async function chunkMatches (manifest: Manifest, index: number, bytes: Uint8Array): Promise<boolean> {
+  if (bytes.length !== chunkLength(manifest, index)) return false
+  const previous = index === 0 ? null : chunkState(manifest, index - 1)
+  const last = index === chunkCount(manifest.size, manifest.chunkSize) - 1
+  const state = await sha256Step(previous, bytes, index * manifest.chunkSize, last)
+  return state.equals(chunkState(manifest, index))
+}
+
+const EMPTY_FILE_DIGEST = createHash('sha256').digest()
+
+/** Whether the manifest's chain ends at `digest`, so chunks that all check make exactly that file. */
+export function manifestEndsAt (manifest: Manifest, digest: Uint8Array): boolean {
+  const count = chunkCount(manifest.size, manifest.chunkSize)
+  const final = count === 0 ? EMPTY_FILE_DIGEST : chunkState(manifest, count - 1)
+  return Buffer.from(final).equals(digest)
 }
 
 const domainBytes = new TextEncoder().encode(MANIFEST_DOMAIN)
@@ -31,18 +57,18 @@ export function maxManifestBytes (size: number, chunkSize: number): number {
   return HEADER_LENGTH + chunkCount(size, chunkSize) * HASH_LENGTH
 }
 
-/** Domain-tagged, length-prefixed: [len][domain][u64 size][u32 chunkSize][u32 count][hashes]. */
+/** Domain-tagged, length-prefixed: [len][domain][u64 size][u32 chunkSize][u32 count][states]. */
 export function encodeManifest (manifest: Manifest): Uint8Array {
   const count = chunkCount(manifest.size, manifest.chunkSize)
-  if (manifest.chunkHashes.length !== count * HASH_LENGTH) throw new Error('manifest hash count does not match its size')
-  const out = Buffer.alloc(HEADER_LENGTH + manifest.chunkHashes.length)
+  if (manifest.chunkStates.length !== count * HASH_LENGTH) throw new Error('manifest state count does not match its size')
+  const out = Buffer.alloc(HEADER_LENGTH + manifest.chunkStates.length)
   let offset = out.writeUInt8(domainBytes.length, 0)
   out.set(domainBytes, offset)
   offset += domainBytes.length
   offset = out.writeBigUInt64BE(BigInt(manifest.size), offset)
   offset = out.writeUInt32BE(manifest.chunkSize, offset)
   offset = out.writeUInt32BE(count, offset)
-  out.set(manifest.chunkHashes, offset)
+  out.set(manifest.chunkStates, offset)
   return out
 }
 
@@ -59,11 +85,11 @@ export function decodeManifest (bytes: Uint8Array): Manifest {
   offset += 4
   const count = buf.readUInt32BE(offset)
   offset += 4
-  if (size > BigInt(MAX_FILE_SIZE) || chunkSize === 0 || count !== chunkCount(Number(size), chunkSize) ||
-      buf.length !== offset + count * HASH_LENGTH) {
-    throw new ProtocolError('manifest size, chunk size and hash count disagree')
+  if (chunkSize === 0 || chunkSize % SHA256_BLOCK_BYTES !== 0) throw new ProtocolError(`manifest chunk size ${chunkSize} is not a positive multiple of ${SHA256_BLOCK_BYTES}`)
+  if (size > BigInt(MAX_FILE_SIZE) || count !== chunkCount(Number(size), chunkSize) || buf.length !== offset + count * HASH_LENGTH) {
+    throw new ProtocolError('manifest size, chunk size and state count disagree')
   }
-  return { size: Number(size), chunkSize, chunkHashes: new Uint8Array(buf.subarray(offset)) }
+  return { size: Number(size), chunkSize, chunkStates: new Uint8Array(buf.subarray(offset)) }
 }
 
 /** The manifest root is the SHA-256 of the encoded manifest, hex-encoded. */

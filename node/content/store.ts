@@ -62,7 +62,7 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
     const digests = await hashFile(absolute, before.size, CHUNK_SIZE, bytes => onBytes?.(bytes, before.size))
     const after = await statRegularFile(absolute)
     if (!sameIdentity(before, after)) throw new FileChangedError(absolute, 'while it was being added')
-    const manifest: Manifest = { size: before.size, chunkSize: CHUNK_SIZE, chunkHashes: digests.chunkHashes }
+    const manifest: Manifest = { size: before.size, chunkSize: CHUNK_SIZE, chunkStates: digests.chunkStates }
     return await this.seed(absolute, contentIdFromDigest(digests.digest).text, manifest, pricePerMiB, before)
   }
 

@@ -1,13 +1,12 @@
-import { createHash } from 'node:crypto'
-import { closeSync, openSync, readSync, writeSync } from 'node:fs'
+import { closeSync, openSync, writeSync } from 'node:fs'
 import { parentPort, workerData } from 'node:worker_threads'
 
-export interface WriterJob { path: string, size: number, chunkSize: number, written: number[] }
+export interface WriterJob { path: string, chunkSize: number }
 export type WriterRequest = { index: number, bytes: Uint8Array } | { finish: true }
 export type WriterReply =
   | { written: number }
   | { index: number, error: { code?: string, message: string } }
-  | { digest: Uint8Array }
+  | { finished: true }
   | { error: { code?: string, message: string } }
 
 /**
@@ -18,38 +17,14 @@ export type WriterReply =
  */
 const WRITE_PIECE_BYTES = 16 * 1024
 
-/**
- * Writes verified chunks into the partial file and hashes the whole file in chunk order, off
- * the thread that moves bytes. A chunk that lands at the hashing frontier is hashed from memory
- * before its buffer is handed back; one that arrives early is read back from the page cache
- * once the frontier reaches it.
- */
+/** Writes verified chunks into the partial file, off the thread that moves bytes. */
 const job = workerData as WriterJob
-const total = Math.ceil(job.size / job.chunkSize)
 const fd = openSync(job.path, 'r+')
-const hash = createHash('sha256')
-/** Written (or verified before a restart) but not hashed yet. */
-const pending = new Set(job.written)
-const readBack = Buffer.allocUnsafe(job.chunkSize)
-let frontier = 0
-
-function chunkLength (index: number): number {
-  return Math.min(job.chunkSize, job.size - index * job.chunkSize)
-}
 
 function write (index: number, bytes: Uint8Array): void {
   const position = index * job.chunkSize
   for (let offset = 0; offset < bytes.length;) {
     offset += writeSync(fd, bytes, offset, Math.min(WRITE_PIECE_BYTES, bytes.length - offset), position + offset)
-  }
-}
-
-function advance (): void {
-  while (pending.delete(frontier)) {
-    const length = chunkLength(frontier)
-    if (readSync(fd, readBack, 0, length, frontier * job.chunkSize) !== length) throw new Error(`short read of chunk ${frontier}`)
-    hash.update(readBack.subarray(0, length))
-    frontier++
   }
 }
 
@@ -64,9 +39,8 @@ function reply (message: WriterReply): void {
 parentPort?.on('message', (request: WriterRequest) => {
   if ('finish' in request) {
     try {
-      advance()
       closeSync(fd)
-      reply(frontier === total ? { digest: hash.digest() } : { error: { message: `only ${frontier} of ${total} chunks were written` } })
+      reply({ finished: true })
     } catch (err) {
       reply({ error: failure(err) })
     }
@@ -75,13 +49,6 @@ parentPort?.on('message', (request: WriterRequest) => {
   const { index, bytes } = request
   try {
     write(index, bytes)
-    if (index === frontier) {
-      hash.update(bytes)
-      frontier++
-    } else {
-      pending.add(index)
-    }
-    advance()
     reply({ written: index })
   } catch (err) {
     reply({ index, error: failure(err) })

@@ -4,32 +4,30 @@ import { DiskFullError } from '../util/errors.js'
 import type { WriterJob, WriterReply, WriterRequest } from './chunk-writer-worker.js'
 
 /**
- * Writes a download's verified chunks into its partial file on a worker thread, which also
- * computes the whole-file SHA-256 as the chunks come in, so checking the finished file against
- * its content id takes no extra pass. Chunks in shared memory (the scheduler's buffers) are
- * read by the worker in place; others are copied once.
+ * Writes a download's verified chunks into its partial file on a worker thread, so the copies
+ * into the page cache never hold up the thread that receives bytes. Chunks in shared memory
+ * (the scheduler's buffers) are read by the worker in place; others are copied once.
  */
 export class ChunkWriter {
   private readonly worker: Worker
   private readonly writes = new Map<number, { resolve: () => void, reject: (err: Error) => void }>()
-  private readonly result: Promise<Buffer>
+  private readonly finished: Promise<void>
   private failed?: Error
 
-  /** `written`: chunks already in the file (a resumed download), hashed by reading them back. */
-  constructor (private readonly path: string, manifest: Manifest, written: Set<number>) {
-    const job: WriterJob = { path, size: manifest.size, chunkSize: manifest.chunkSize, written: [...written] }
+  constructor (private readonly path: string, manifest: Pick<Manifest, 'chunkSize'>) {
+    const job: WriterJob = { path, chunkSize: manifest.chunkSize }
     this.worker = new Worker(new URL('./chunk-writer-worker.js', import.meta.url), { workerData: job })
-    this.result = new Promise<Buffer>((resolve, reject) => {
+    this.finished = new Promise<void>((resolve, reject) => {
       this.worker.on('message', (reply: WriterReply) => {
         if ('written' in reply) this.settle(reply.written)
         else if ('index' in reply) this.settle(reply.index, this.error(reply.error))
-        else if ('digest' in reply) resolve(Buffer.from(reply.digest))
+        else if ('finished' in reply) resolve()
         else reject(this.error(reply.error))
       })
       this.worker.once('error', err => { this.fail(err); reject(err) })
       this.worker.once('exit', () => { this.fail(new Error('chunk writer stopped')) })
     })
-    this.result.catch(() => {})
+    this.finished.catch(() => {})
   }
 
   /** Resolves once chunk `index` is in the file (not yet fsynced); `bytes` must stay untouched until then. */
@@ -41,10 +39,10 @@ export class ChunkWriter {
     await written
   }
 
-  /** The SHA-256 of the whole file, once every chunk is written. */
-  async digest (): Promise<Buffer> {
+  /** Closes the worker's file descriptor once every write before it is done. */
+  async finish (): Promise<void> {
     this.worker.postMessage({ finish: true } satisfies WriterRequest)
-    return await this.result
+    await this.finished
   }
 
   async close (): Promise<void> {

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto'
 import {
   CHUNK_REQUEST_TIMEOUT_MS, INITIAL_SOURCE_CONCURRENCY, MAX_SOURCE_CONCURRENCY, MAX_SOURCE_FAILURES,
   MAX_TOTAL_INFLIGHT_CHUNKS
 } from '../config/constants.js'
 import { ChunkBufferPool } from '../content/chunk-buffers.js'
-import { chunkCount, chunkHash, chunkLength, type Manifest } from '../content/manifest.js'
+import { chunkCount, chunkLength, chunkMatches, type Manifest } from '../content/manifest.js'
 import { DownloadFailedError, errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/log.js'
 import type { RateLimiter } from './rate-limiter.js'
@@ -270,10 +269,12 @@ export class ChunkScheduler {
   /** Checks a received chunk against the manifest and stores it; false for a corrupt chunk or a raced duplicate. */
   private async verifyAndStore (state: SourceState, index: number, bytes: Uint8Array): Promise<boolean> {
     if (this.options.done.has(index) || this.storing.has(index)) return false
-    if (!createHash('sha256').update(bytes).digest().equals(chunkHash(this.options.manifest, index))) {
+    if (!await chunkMatches(this.options.manifest, index, bytes)) {
       this.dropPeer(state.source.peerId, `sent a corrupt chunk ${index}`)
       return false
     }
+    // A raced duplicate may have been verified while this one was hashed.
+    if (this.options.done.has(index) || this.storing.has(index)) return false
     for (const [id, other] of this.states) {
       if (id !== state.source.id) other.inflight.get(index)?.abort()
     }

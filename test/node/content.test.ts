@@ -6,7 +6,8 @@ import { expect } from 'chai'
 import { CID } from 'multiformats/cid'
 import { contentIdFromDigest, parseContentId } from '../../node/content/cid.js'
 import { hashFile } from '../../node/content/hash-file.js'
-import { chunkCount, decodeManifest, encodeManifest, manifestRoot, type Manifest } from '../../node/content/manifest.js'
+import { chunkCount, chunkMatches, decodeManifest, encodeManifest, manifestEndsAt, manifestRoot, type Manifest } from '../../node/content/manifest.js'
+import { sha256StepSync } from '../../node/content/sha256-chain.js'
 import { recordKey, signRecord, verifyRecord, type FileRecord } from '../../node/p2p/records.js'
 import { ProtocolError } from '../../node/util/errors.js'
 import { MiB, TestNetwork, randomFile, run } from './helpers/index.js'
@@ -36,7 +37,7 @@ describe('content ids (no processes)', function () {
   before(async function () { dir = await net.tempDir('cid') })
   after(async function () { await net.cleanup() })
 
-  for (const [label, size] of [['empty', 0], ['one byte', 1], ['one chunk plus one byte', CHUNK + 1], ['17 MiB (worker-thread hashing)', 17 * MiB + 12345]] as const) {
+  for (const [label, size] of [['empty', 0], ['one byte', 1], ['one chunk plus one byte', CHUNK + 1], ['17 MiB and a bit', 17 * MiB + 12345]] as const) {
     it(`the content id of a ${label} file names the digest sha256sum prints`, async function () {
       const file = await randomFile(dir, `f-${size}`, size)
       const expected = await sha256sum(file.path)
@@ -50,17 +51,41 @@ describe('content ids (no processes)', function () {
       expect(Buffer.from(parsed.multihash.digest).toString('hex')).to.equal(expected)
       expect(id.text).to.match(/^bafkrei[a-z2-7]{52}$/)
 
-      // Every chunk hash is the SHA-256 of that 1 MiB slice of the file.
+      // The state after chunk i, finished with no more bytes, is the SHA-256 of chunks 0..i as
+      // node:crypto computes it; the last state is the file's digest.
       const bytes = await readFile(file.path)
       const count = chunkCount(size, CHUNK)
-      expect(digests.chunkHashes.length).to.equal(count * 32)
+      expect(digests.chunkStates.length).to.equal(count * 32)
       for (let index = 0; index < count; index++) {
-        const slice = bytes.subarray(index * CHUNK, Math.min(size, (index + 1) * CHUNK))
-        expect(Buffer.from(digests.chunkHashes.subarray(index * 32, index * 32 + 32)).toString('hex'), `chunk ${index}`)
-          .to.equal(createHash('sha256').update(slice).digest('hex'))
+        const end = Math.min(size, (index + 1) * CHUNK)
+        const state = digests.chunkStates.subarray(index * 32, index * 32 + 32)
+        const prefixDigest = index === count - 1 ? Buffer.from(state) : sha256StepSync(state, new Uint8Array(0), end, true)
+        expect(prefixDigest.toString('hex'), `chunk ${index}`).to.equal(createHash('sha256').update(bytes.subarray(0, end)).digest('hex'))
+      }
+      const manifest: Manifest = { size, chunkSize: CHUNK, chunkStates: digests.chunkStates }
+      expect(manifestEndsAt(manifest, digests.digest)).to.equal(true)
+      for (let index = 0; index < count; index++) {
+        const chunk = Uint8Array.from(bytes.subarray(index * CHUNK, Math.min(size, (index + 1) * CHUNK)))
+        expect(await chunkMatches(manifest, index, chunk), `chunk ${index} checks`).to.equal(true)
+        chunk[chunk.length - 1] = (chunk[chunk.length - 1] as number) ^ 1
+        expect(await chunkMatches(manifest, index, chunk), `chunk ${index} with one bit flipped`).to.equal(false)
+        expect(await chunkMatches(manifest, index, chunk.subarray(0, chunk.length - 1)), `chunk ${index} one byte short`).to.equal(false)
+      }
+      if (count > 1) {
+        const first = bytes.subarray(0, CHUNK)
+        expect(await chunkMatches(manifest, 1, first), 'chunk 0 offered as chunk 1').to.equal(false)
       }
     })
   }
+
+  it('steps refuse offsets and lengths that are not whole SHA-256 blocks', function () {
+    const state = sha256StepSync(null, new Uint8Array(64), 0, false)
+    expect(() => sha256StepSync(null, new Uint8Array(65), 0, false)).to.throw(/whole 64-byte blocks/)
+    expect(() => sha256StepSync(state, new Uint8Array(64), 96, false)).to.throw(/multiple of 64/)
+    expect(() => sha256StepSync(state, new Uint8Array(64), 0, false)).to.throw(/null exactly at offset 0/)
+    expect(() => sha256StepSync(new Uint8Array(31), new Uint8Array(64), 64, false)).to.throw(/32 bytes/)
+    expect(sha256StepSync(state, new Uint8Array(64), 64, true).toString('hex')).to.equal(createHash('sha256').update(new Uint8Array(128)).digest('hex'))
+  })
 
   it('parses its own content ids and rejects anything else', function () {
     const id = contentIdFromDigest(createHash('sha256').update('hello').digest())
@@ -80,9 +105,9 @@ describe('content ids (no processes)', function () {
 describe('manifests (no processes)', function () {
   const manifestOf = (size: number): Manifest => {
     const count = chunkCount(size, CHUNK)
-    const chunkHashes = new Uint8Array(count * 32)
-    for (let i = 0; i < chunkHashes.length; i++) chunkHashes[i] = (i * 7 + 3) & 0xff
-    return { size, chunkSize: CHUNK, chunkHashes }
+    const chunkStates = new Uint8Array(count * 32)
+    for (let i = 0; i < chunkStates.length; i++) chunkStates[i] = (i * 7 + 3) & 0xff
+    return { size, chunkSize: CHUNK, chunkStates }
   }
 
   it('round-trips through encode and decode', function () {
@@ -91,13 +116,14 @@ describe('manifests (no processes)', function () {
       const decoded = decodeManifest(encodeManifest(manifest))
       expect(decoded.size).to.equal(size)
       expect(decoded.chunkSize).to.equal(CHUNK)
-      expect(Buffer.from(decoded.chunkHashes).equals(Buffer.from(manifest.chunkHashes))).to.equal(true)
+      expect(Buffer.from(decoded.chunkStates).equals(Buffer.from(manifest.chunkStates))).to.equal(true)
       expect(manifestRoot(decoded)).to.equal(manifestRoot(manifest))
     }
   })
 
   it('rejects a truncated, extended or inconsistent manifest', function () {
     const encoded = Buffer.from(encodeManifest(manifestOf(3 * CHUNK + 5)))
+    const sizeOffset = 1 + (encoded[0] as number)
     for (const cut of [1, 31, 32, encoded.length - 10, encoded.length - 1]) {
       expect(() => decodeManifest(encoded.subarray(0, encoded.length - cut)), `cut ${cut}`).to.throw(ProtocolError)
     }
@@ -106,21 +132,23 @@ describe('manifests (no processes)', function () {
     const wrongDomain = Buffer.from(encoded)
     wrongDomain[3] = (wrongDomain[3] as number) ^ 1
     expect(() => decodeManifest(wrongDomain)).to.throw(ProtocolError)
-    // Claim one more chunk of file than the hashes cover.
-    const sizeOffset = 1 + (encoded[0] as number)
+    const oddChunk = Buffer.from(encoded)
+    oddChunk.writeUInt32BE(CHUNK - 1, sizeOffset + 8)
+    expect(() => decodeManifest(oddChunk)).to.throw(ProtocolError, /multiple of 64/)
+    // Claim one more chunk of file than the states cover.
     const wrongSize = Buffer.from(encoded)
     wrongSize.writeBigUInt64BE(BigInt(4 * CHUNK + 5), sizeOffset)
     expect(() => decodeManifest(wrongSize)).to.throw(ProtocolError)
   })
 
-  it('refuses to encode hashes that do not match the size', function () {
-    expect(() => encodeManifest({ size: 2 * CHUNK + 1, chunkSize: CHUNK, chunkHashes: new Uint8Array(64) })).to.throw()
+  it('refuses to encode states that do not match the size', function () {
+    expect(() => encodeManifest({ size: 2 * CHUNK + 1, chunkSize: CHUNK, chunkStates: new Uint8Array(64) })).to.throw()
   })
 
-  it('gives different roots to manifests differing in one hash bit', function () {
+  it('gives different roots to manifests differing in one state bit', function () {
     const a = manifestOf(2 * CHUNK)
-    const b = { ...a, chunkHashes: Uint8Array.from(a.chunkHashes) }
-    b.chunkHashes[40] = (b.chunkHashes[40] as number) ^ 1
+    const b = { ...a, chunkStates: Uint8Array.from(a.chunkStates) }
+    b.chunkStates[40] = (b.chunkStates[40] as number) ^ 1
     expect(manifestRoot(a)).to.match(/^[0-9a-f]{64}$/)
     expect(manifestRoot(b)).to.not.equal(manifestRoot(a))
   })
