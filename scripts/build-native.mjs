@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the native SHA-256 chain addon (node/content/sha256-chain) into dist/ with node-gyp,
+// Builds the node's native addon (node/native) into dist/ with node-gyp,
 // unless its sources are unchanged since the last build. Plain JavaScript: it runs before tsc.
 import { spawnSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -9,13 +9,13 @@ import process from 'node:process'
 import { URL, fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
-const source = join(root, 'node', 'content', 'sha256-chain')
-const target = join(root, 'dist', 'node', 'content', 'sha256_chain.node')
+const source = join(root, 'node', 'native')
+const target = join(root, 'dist', 'node', 'native', 'chiral_native.node')
 const stampPath = `${target}.source-hash`
 
 function sourceHash () {
   const hash = createHash('sha256').update(process.version)
-  for (const name of readdirSync(source).filter(name => name !== 'build').sort()) {
+  for (const name of readdirSync(source).filter(name => /\.(c|h|gyp)$/.test(name)).sort()) {
     hash.update(name).update('\0').update(readFileSync(join(source, name))).update('\0')
   }
   return hash.digest('hex')
@@ -35,13 +35,13 @@ function nodeDir () {
 
 const wanted = sourceHash()
 if (existsSync(target) && existsSync(stampPath) && readFileSync(stampPath, 'utf8') === wanted) process.exit(0)
-process.stdout.write('building the native SHA-256 chain addon ...\n')
+process.stdout.write('building the native addon (node/native) ...\n')
 const dir = nodeDir()
 const result = spawnSync(process.execPath, [nodeGyp(), 'rebuild', '--loglevel=warn', '-C', source, ...(dir == null ? [] : [`--nodedir=${dir}`])], { stdio: 'inherit' })
 if (result.status !== 0) {
-  process.stderr.write('error: building node/content/sha256-chain failed (node-gyp needs python3, make and a C compiler)\n')
+  process.stderr.write('error: building node/native failed (node-gyp needs python3, make and a C compiler)\n')
   process.exit(result.status ?? 1)
 }
 mkdirSync(dirname(target), { recursive: true })
-copyFileSync(join(source, 'build', 'Release', 'sha256_chain.node'), target)
+copyFileSync(join(source, 'build', 'Release', 'chiral_native.node'), target)
 writeFileSync(stampPath, wanted)

@@ -53,8 +53,12 @@ export const MAX_TOTAL_INFLIGHT_CHUNKS = 32
 export const CHUNK_REQUEST_TIMEOUT_MS = 30_000
 export const MAX_SOURCE_FAILURES = 5
 export const DISCOVERY_TIMEOUT_MS = 10_000
-/** How long a lookup keeps collecting seeders after the first one is verified. */
-export const DISCOVERY_GRACE_MS = 150
+/**
+ * How long a lookup keeps collecting seeders after the first one is verified: long enough for
+ * seeders answering in the same round trip to join the manifest vote, short enough not to show
+ * in time to first byte; seeders answering later still join the running download.
+ */
+export const DISCOVERY_GRACE_MS = 30
 export const MAX_DISCOVERY_ROUNDS = 3
 export const INITIAL_DISCOVERY_ATTEMPTS = 3
 export const DISCOVERY_RETRY_DELAY_MS = 1_000

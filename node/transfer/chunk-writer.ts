@@ -1,68 +1,38 @@
-import { Worker } from 'node:worker_threads'
-import type { Manifest } from '../content/manifest.js'
+import type { FileHandle } from 'node:fs/promises'
+import { native } from '../native/index.js'
 import { DiskFullError } from '../util/errors.js'
-import type { WriterJob, WriterReply, WriterRequest } from './chunk-writer-worker.js'
+
+/** See node/native/write-pieces.c: small writes are far cheaper in the page cache here. */
+const WRITE_PIECE_BYTES = 16 * 1024
 
 /**
- * Writes a download's verified chunks into its partial file on a worker thread, so the copies
- * into the page cache never hold up the thread that receives bytes. Chunks in shared memory
- * (the scheduler's buffers) are read by the worker in place; others are copied once.
+ * Writes a download's verified chunks into its partial file on the thread pool, in small
+ * pieces, so the copies into the page cache never hold up the thread that receives bytes.
  */
 export class ChunkWriter {
-  private readonly worker: Worker
-  private readonly writes = new Map<number, { resolve: () => void, reject: (err: Error) => void }>()
-  private readonly finished: Promise<void>
-  private failed?: Error
+  private readonly pending = new Set<Promise<void>>()
 
-  constructor (private readonly path: string, manifest: Pick<Manifest, 'chunkSize'>) {
-    const job: WriterJob = { path, chunkSize: manifest.chunkSize }
-    this.worker = new Worker(new URL('./chunk-writer-worker.js', import.meta.url), { workerData: job })
-    this.finished = new Promise<void>((resolve, reject) => {
-      this.worker.on('message', (reply: WriterReply) => {
-        if ('written' in reply) this.settle(reply.written)
-        else if ('index' in reply) this.settle(reply.index, this.error(reply.error))
-        else if ('finished' in reply) resolve()
-        else reject(this.error(reply.error))
-      })
-      this.worker.once('error', err => { this.fail(err); reject(err) })
-      this.worker.once('exit', () => { this.fail(new Error('chunk writer stopped')) })
-    })
-    this.finished.catch(() => {})
-  }
+  constructor (private readonly path: string, private readonly handle: FileHandle, private readonly chunkSize: number) {}
 
   /** Resolves once chunk `index` is in the file (not yet fsynced); `bytes` must stay untouched until then. */
   async write (index: number, bytes: Uint8Array): Promise<void> {
-    if (this.failed != null) throw this.failed
-    if (this.writes.has(index)) throw new Error(`chunk ${index} is already being written`)
-    const written = new Promise<void>((resolve, reject) => { this.writes.set(index, { resolve, reject }) })
-    this.worker.postMessage({ index, bytes } satisfies WriterRequest)
-    await written
+    const written = native.writePieces(this.handle.fd, bytes, index * this.chunkSize, WRITE_PIECE_BYTES)
+    this.pending.add(written)
+    try {
+      await written
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') throw new DiskFullError(this.path, 'no space left on device')
+      throw err
+    } finally {
+      this.pending.delete(written)
+    }
   }
 
-  /** Closes the worker's file descriptor once every write before it is done. */
-  async finish (): Promise<void> {
-    this.worker.postMessage({ finish: true } satisfies WriterRequest)
-    await this.finished
-  }
-
-  async close (): Promise<void> {
-    await this.worker.terminate()
-  }
-
-  private settle (index: number, err?: Error): void {
-    const pending = this.writes.get(index)
-    this.writes.delete(index)
-    if (err == null) pending?.resolve()
-    else pending?.reject(err)
-  }
-
-  private fail (err: Error): void {
-    this.failed ??= err
-    for (const index of [...this.writes.keys()]) this.settle(index, err)
-  }
-
-  private error ({ code, message }: { code?: string, message: string }): Error {
-    if (code === 'ENOSPC') return new DiskFullError(this.path, 'no space left on device')
-    return Object.assign(new Error(message), { code })
+  /**
+   * Waits for writes still running (a stopped download's), so the handle can be closed: its
+   * descriptor number could otherwise be reused by another file while a write still targets it.
+   */
+  async drain (): Promise<void> {
+    await Promise.allSettled([...this.pending])
   }
 }

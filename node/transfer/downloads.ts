@@ -254,14 +254,12 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     await mkdir(dirname(outputPath), { recursive: true })
     const handle = await open(partialPath, existsSync(partialPath) ? 'r+' : 'w+')
     const flush = new BackgroundFlush(handle)
-    let writer: ChunkWriter | undefined
+    const chunkWriter = new ChunkWriter(partialPath, handle, manifest.chunkSize)
     try {
       const done = await this.verifiedChunks(entry.cid, manifest, handle)
       entry.bytesDone = [...done].reduce((sum, index) => sum + chunkLength(manifest, index), 0)
       await ensureSpace(outputPath, manifest.size - entry.bytesDone)
       await handle.truncate(manifest.size)
-      writer = new ChunkWriter(partialPath, manifest)
-      const chunkWriter = writer
       const scheduler = new ChunkScheduler({
         manifest,
         sources: seeders.flatMap(record => this.options.sourcesFor(record)),
@@ -293,10 +291,9 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       await scheduler.run()
       entry.state = 'verifying'
       await this.entries.put(entry.cid, entry)
-      await chunkWriter.finish()
       await flush.sync()
     } finally {
-      await writer?.close()
+      await chunkWriter.drain()
       await flush.settle()
       await handle.close()
       await this.options.onTransferEnded?.(entry)

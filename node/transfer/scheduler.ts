@@ -273,8 +273,9 @@ export class ChunkScheduler {
       this.dropPeer(state.source.peerId, `sent a corrupt chunk ${index}`)
       return false
     }
-    // A raced duplicate may have been verified while this one was hashed.
-    if (this.options.done.has(index) || this.storing.has(index)) return false
+    // While this one was hashed, a raced duplicate may have been verified or the download may
+    // have ended (and its file be closing).
+    if (this.settled || this.options.done.has(index) || this.storing.has(index)) return false
     for (const [id, other] of this.states) {
       if (id !== state.source.id) other.inflight.get(index)?.abort()
     }

@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "sha256_chain",
-      "sources": ["sha256_chain.c"],
+      "target_name": "chiral_native",
+      "sources": ["addon.c", "sha256-chain.c", "write-pieces.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"],
       "defines": ["NAPI_VERSION=8"]
     }

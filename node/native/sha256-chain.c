@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "addon.h"
 
 #define STATE_BYTES 32
 #define BLOCK_BYTES 64
@@ -62,21 +63,6 @@ static void run_step(Step *step) {
   }
 }
 
-static napi_value throw_error(napi_env env, const char *message) {
-  napi_throw_type_error(env, NULL, message);
-  return NULL;
-}
-
-static int byte_view(napi_env env, napi_value value, const uint8_t **data, size_t *length) {
-  napi_typedarray_type type;
-  void *base;
-  size_t count;
-  if (napi_get_typedarray_info(env, value, &type, &count, &base, NULL, NULL) != napi_ok || type != napi_uint8_array) return 0;
-  *data = base;
-  *length = count;
-  return 1;
-}
-
 /*
  * Arguments: (state: Uint8Array(32) | null, data: Uint8Array, offset: number, last: boolean).
  * `state` is the hash state after the first `offset` bytes (null at offset 0); a step that is
@@ -118,7 +104,7 @@ static napi_value result_buffer(napi_env env, const uint8_t *result) {
   return buffer;
 }
 
-static napi_value step_sync(napi_env env, napi_callback_info info) {
+napi_value sha256_step_sync(napi_env env, napi_callback_info info) {
   Step step;
   napi_value data_value;
   if (!parse_step(env, info, &step, &data_value)) return NULL;
@@ -147,7 +133,7 @@ static void complete_async(napi_env env, napi_status status, void *raw) {
 }
 
 /* The same step on libuv's thread pool; `data` is kept alive and must not change until it settles. */
-static napi_value step_async(napi_env env, napi_callback_info info) {
+napi_value sha256_step(napi_env env, napi_callback_info info) {
   AsyncStep *job = calloc(1, sizeof(AsyncStep));
   if (job == NULL) return throw_error(env, "out of memory");
   napi_value data_value, promise, name;
@@ -161,13 +147,4 @@ static napi_value step_async(napi_env env, napi_callback_info info) {
   napi_create_async_work(env, NULL, name, execute_async, complete_async, job, &job->work);
   napi_queue_async_work(env, job->work);
   return promise;
-}
-
-NAPI_MODULE_INIT() {
-  napi_value sync_fn, async_fn;
-  napi_create_function(env, "stepSync", NAPI_AUTO_LENGTH, step_sync, NULL, &sync_fn);
-  napi_create_function(env, "step", NAPI_AUTO_LENGTH, step_async, NULL, &async_fn);
-  napi_set_named_property(env, exports, "stepSync", sync_fn);
-  napi_set_named_property(env, exports, "step", async_fn);
-  return exports;
 }

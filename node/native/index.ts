@@ -1,0 +1,20 @@
+import { createRequire } from 'node:module'
+
+/**
+ * The node's native addon (C sources beside this file, built into dist/ by
+ * scripts/build-native.mjs). Async functions run on libuv's thread pool and keep their byte
+ * arguments alive until they settle; callers must not change those bytes meanwhile.
+ */
+export interface NativeAddon {
+  /**
+   * One step of a SHA-256 carried across a file: starts from the state after the first `offset`
+   * bytes (null at 0) and returns the state after `bytes`, or the file's SHA-256 when `last`.
+   * A step that is not the last covers whole 64-byte blocks.
+   */
+  sha256Step: (state: Uint8Array | null, bytes: Uint8Array, offset: number, last: boolean) => Promise<Buffer>
+  sha256StepSync: (state: Uint8Array | null, bytes: Uint8Array, offset: number, last: boolean) => Buffer
+  /** pwrite of `bytes` at `position` in pieces of `pieceBytes`; rejects with the errno's code (ENOSPC, ...). */
+  writePieces: (fd: number, bytes: Uint8Array, position: number, pieceBytes: number) => Promise<void>
+}
+
+export const native = createRequire(import.meta.url)('./chiral_native.node') as NativeAddon
