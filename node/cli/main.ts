@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '../daemon/heap.js'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'

@@ -48,8 +48,8 @@ export const MAX_API_BODY_BYTES = 64 * 1024
 /** Scheduler tuning: concurrency per source grows additively and halves on failure (AIMD). */
 export const INITIAL_SOURCE_CONCURRENCY = 2
 export const MAX_SOURCE_CONCURRENCY = 8
-/** Caps buffered chunk memory at about 32 MiB whatever the file size or seeder count. */
-export const MAX_TOTAL_INFLIGHT_CHUNKS = 32
+/** Caps buffered chunk memory at about 16 MiB whatever the file size or seeder count. */
+export const MAX_TOTAL_INFLIGHT_CHUNKS = 16
 export const CHUNK_REQUEST_TIMEOUT_MS = 30_000
 export const MAX_SOURCE_FAILURES = 5
 export const DISCOVERY_TIMEOUT_MS = 10_000

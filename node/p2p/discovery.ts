@@ -86,44 +86,59 @@ export class Discovery {
   }
 
   /**
-   * Finds and verifies the seeders of a content id. By default it returns shortly after the
-   * first verified seeder; `exhaustive` walks the whole provider query (used to add seeders to
-   * a download that has already started).
+   * Finds and verifies the seeders of a content id, answering shortly after the first verified
+   * seeder. With `onLateSeeder`, the same provider walk then goes on in the background and hands
+   * over each seeder verified later, so a download starts at once and still gains every seeder
+   * without a second walk over the same peers.
    */
-  async findSeeders (cidText: string, signal?: AbortSignal, options: { exhaustive?: boolean } = {}): Promise<SeederLookup> {
+  async findSeeders (cidText: string, signal?: AbortSignal, options: { onLateSeeder?: (record: FileRecord) => void } = {}): Promise<SeederLookup> {
     const { host, log } = this.options
     const { cid } = parseContentId(cidText)
     const lookupSignal = AbortSignal.any([AbortSignal.timeout(DISCOVERY_TIMEOUT_MS), ...(signal == null ? [] : [signal])])
     const asked = new Set<string>()
     const lookups = new Map<string, Promise<FileRecord | undefined>>()
     const self = host.peerId.toString()
-    // The provider walk may go on after seeders are known; a short grace after the first verified
-    // seeder lets the others that answer at about the same time join, then the download starts.
+    const usable = (record: FileRecord | undefined): record is FileRecord => record != null && !record.withdrawn && this.hasValidWallet(record)
+    // A short grace after the first verified seeder lets the others that answer at about the
+    // same time join the first batch (and its manifest vote).
     const walk = new AbortController()
+    let answer: (() => void) | undefined
+    const graceOver = new Promise<void>(resolve => { answer = resolve })
     let graceTimer: NodeJS.Timeout | undefined
-    const onSeeder = (record: FileRecord | undefined): FileRecord | undefined => {
-      if (options.exhaustive !== true && record != null && !record.withdrawn && graceTimer == null) graceTimer = setTimeout(() => { walk.abort() }, DISCOVERY_GRACE_MS)
+    /** Set once the first batch is taken: lookups started later hand their seeder over instead. */
+    let batchTaken = false
+    const onSeeder = (record: FileRecord | undefined, late: boolean): FileRecord | undefined => {
+      if (late) {
+        if (usable(record)) options.onLateSeeder?.(record)
+      } else if (record != null && !record.withdrawn && graceTimer == null) {
+        graceTimer = setTimeout(() => { answer?.() }, DISCOVERY_GRACE_MS)
+      }
       return record
     }
-    try {
-      for await (const event of host.services.dht.findProviders(cid, { signal: AbortSignal.any([lookupSignal, walk.signal]) })) {
-        if (event.name === 'PEER_RESPONSE' && !event.from.equals(host.peerId)) asked.add(event.from.toString())
-        if (event.name !== 'PROVIDER') continue
-        for (const provider of event.providers) {
-          const id = provider.id.toString()
-          if (id === self || lookups.has(id)) continue
-          await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
-          lookups.set(id, this.fetchRecord(cidText, provider.id, asked, lookupSignal).then(onSeeder))
+    const walked = (async () => {
+      try {
+        for await (const event of host.services.dht.findProviders(cid, { signal: AbortSignal.any([lookupSignal, walk.signal]) })) {
+          if (event.name === 'PEER_RESPONSE' && !event.from.equals(host.peerId)) asked.add(event.from.toString())
+          if (event.name !== 'PROVIDER') continue
+          for (const provider of event.providers) {
+            const id = provider.id.toString()
+            if (id === self || lookups.has(id)) continue
+            await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
+            const late = batchTaken
+            lookups.set(id, this.fetchRecord(cidText, provider.id, asked, lookupSignal).then(record => onSeeder(record, late)))
+          }
         }
+      } catch (err) {
+        if (!walk.signal.aborted) log.debug({ cid: cidText, err: errorMessage(err) }, 'provider lookup ended early')
       }
-    } catch (err) {
-      if (!walk.signal.aborted) log.debug({ cid: cidText, err: errorMessage(err) }, 'provider lookup ended early')
-    } finally {
-      clearTimeout(graceTimer)
-    }
-    const records = await Promise.all(lookups.values())
-    const seeders = records.filter((record): record is FileRecord => record != null && !record.withdrawn && this.hasValidWallet(record))
-    return { seeders, peersAsked: asked.size }
+    })()
+    await Promise.race([walked, graceOver])
+    clearTimeout(graceTimer)
+    const firstBatch = [...lookups.values()]
+    batchTaken = true
+    if (options.onLateSeeder == null) walk.abort()
+    const records = await Promise.all(firstBatch)
+    return { seeders: records.filter(usable), peersAsked: asked.size }
   }
 
   private hasValidWallet (record: FileRecord): boolean {

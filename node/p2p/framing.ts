@@ -57,8 +57,12 @@ export class FrameReader {
     return bytes
   }
 
-  async readBody (length: number): Promise<Uint8Array> {
-    const body = Buffer.allocUnsafe(length)
+  /**
+   * Exactly `length` more bytes. Given `into` (of that length), they are copied straight from
+   * the stream's frames into it, so a large body costs no buffer of its own.
+   */
+  async readBody (length: number, into?: Uint8Array): Promise<Uint8Array> {
+    const body = into?.length === length ? into : Buffer.allocUnsafe(length)
     let filled = 0
     for (const piece of this.buffered) {
       if (filled + piece.length > length) throw new ProtocolError('peer sent more bytes than announced')

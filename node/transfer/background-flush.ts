@@ -1,7 +1,7 @@
 import type { FileHandle } from 'node:fs/promises'
 
 /** Bytes written since the last flush after which the next background flush starts. */
-const FLUSH_EVERY_BYTES = 64 * 1024 * 1024
+const FLUSH_EVERY_BYTES = 16 * 1024 * 1024
 
 /**
  * Flushes a file to disk while it is still being written, one fdatasync at a time, so the fsync

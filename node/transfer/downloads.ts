@@ -217,16 +217,17 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     const { entry, controller } = download
     const { signal } = controller
     let rediscoveries = 0
-    const discover = async (): Promise<{ records: FileRecord[], peersAsked: number }> => {
-      const { seeders, peersAsked } = await this.options.discovery.findSeeders(entry.cid, signal)
+    const late = new LateSeeders()
+    const discover = async (onLateSeeder?: (record: FileRecord) => void): Promise<{ records: FileRecord[], peersAsked: number }> => {
+      const { seeders, peersAsked } = await this.options.discovery.findSeeders(entry.cid, signal, { onLateSeeder })
       const matching = entry.manifestRoot == null ? seeders : seeders.filter(record => record.manifestRoot === entry.manifestRoot)
       return { records: matching.slice(0, MAX_SEEDERS_PER_DOWNLOAD), peersAsked }
     }
     // A file added a moment ago may not have reached the DHT yet: look again before giving up.
-    let first = await discover()
+    let first = await discover(late.offer)
     for (let attempt = 1; first.records.length === 0 && attempt < INITIAL_DISCOVERY_ATTEMPTS; attempt++) {
       await setTimeout(DISCOVERY_RETRY_DELAY_MS, undefined, { signal })
-      first = await discover()
+      first = await discover(late.offer)
     }
     if (first.records.length === 0) throw new NoSeedersError(entry.cid, first.peersAsked)
     const records = entry.manifestRoot == null ? largestAgreeingGroup(first.records) : first.records
@@ -287,7 +288,14 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
         }
       })
       download.scheduler = scheduler
-      this.addLateSeeders(entry, scheduler, new Set(records.map(record => record.peerId)), prepare, signal)
+      const known = new Set(records.map(record => record.peerId))
+      late.attach(record => {
+        if (record.manifestRoot !== entry.manifestRoot || known.has(record.peerId)) return
+        known.add(record.peerId)
+        prepare([record]).then(usable => {
+          if (usable.length > 0 && !signal.aborted) scheduler.addSources(usable.flatMap(found => this.options.sourcesFor(found)))
+        }).catch(() => {})
+      })
       await scheduler.run()
       entry.state = 'verifying'
       await this.entries.put(entry.cid, entry)
@@ -301,16 +309,6 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     await rename(partialPath, outputPath)
     await this.chunks.deleteWithPrefix(`${entry.cid}:`)
     await this.options.onCompleted(entry, manifest)
-  }
-
-  /** Seeders that answer after the download started still join it. */
-  private addLateSeeders (entry: DownloadEntry, scheduler: ChunkScheduler, known: Set<string>, prepare: (found: FileRecord[]) => Promise<FileRecord[]>, signal: AbortSignal): void {
-    this.options.discovery.findSeeders(entry.cid, signal, { exhaustive: true }).then(async ({ seeders }) => {
-      const late = seeders.filter(record => record.manifestRoot === entry.manifestRoot && !known.has(record.peerId))
-      if (late.length === 0) return
-      const usable = await prepare(late)
-      if (usable.length > 0 && !signal.aborted) scheduler.addSources(usable.flatMap(record => this.options.sourcesFor(record)))
-    }).catch(() => {})
   }
 
   private async loadManifest (entry: DownloadEntry, records: FileRecord[], signal: AbortSignal): Promise<Manifest> {
@@ -390,6 +388,22 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       seeders: download?.seeders ?? 0,
       sources: download?.scheduler?.sourceStats() ?? []
     }
+  }
+}
+
+/** Seeders the discovery walk verifies after the first batch: held until the download runs, then joined. */
+class LateSeeders {
+  private readonly waiting: FileRecord[] = []
+  private join?: (record: FileRecord) => void
+
+  readonly offer = (record: FileRecord): void => {
+    if (this.join == null) this.waiting.push(record)
+    else this.join(record)
+  }
+
+  attach (join: (record: FileRecord) => void): void {
+    this.join = join
+    for (const record of this.waiting.splice(0)) join(record)
   }
 }
 

@@ -31,13 +31,11 @@ export class NativeSource implements ChunkSource {
   }
 
   async fetchChunk (index: number, _offset: number, length: number, signal: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
-    const body = await this.request({ op: 'chunk', cid: this.cid, index }, length, signal)
+    // Read straight into the caller's buffer: a MiB of our own per chunk would be garbage the
+    // moment it was copied there.
+    const body = await this.request({ op: 'chunk', cid: this.cid, index }, length, signal, into)
     if (body.length !== length) throw new SourceError(`chunk ${index} has ${body.length} bytes, expected ${length}`, true)
-    // The stream's frames arrive in buffers of their own; one copy into the caller's buffer lets
-    // the chunk writer read it in place rather than have it copied to its thread.
-    if (into?.length !== length) return body
-    into.set(body)
-    return into
+    return body
   }
 
   close (): void {
@@ -47,7 +45,7 @@ export class NativeSource implements ChunkSource {
     }
   }
 
-  private async request (request: TransferRequest, maxBody: number, signal: AbortSignal): Promise<Uint8Array> {
+  private async request (request: TransferRequest, maxBody: number, signal: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
     const open = this.idle.pop() ?? await this.openStream(signal)
     const onAbort = (): void => { open.stream.abort(new Error('request aborted')) }
     signal.addEventListener('abort', onAbort, { once: true })
@@ -62,7 +60,7 @@ export class NativeSource implements ChunkSource {
       if (!Number.isSafeInteger(header.length) || header.length < 0 || header.length > maxBody) {
         throw new SourceError(`seeder announced ${String(header.length)} bytes, limit ${maxBody}`, true)
       }
-      const body = await open.reader.readBody(header.length)
+      const body = await open.reader.readBody(header.length, into)
       reusable = true
       return body
     } finally {
