@@ -47,7 +47,7 @@ export const MAX_API_BODY_BYTES = 64 * 1024
 
 /** Scheduler tuning: concurrency per source grows additively and halves on failure (AIMD). */
 export const INITIAL_SOURCE_CONCURRENCY = 2
-export const MAX_SOURCE_CONCURRENCY = 8
+export const MAX_SOURCE_CONCURRENCY = 16
 /** Caps buffered chunk memory at about 16 MiB whatever the file size or seeder count. */
 export const MAX_TOTAL_INFLIGHT_CHUNKS = 16
 export const CHUNK_REQUEST_TIMEOUT_MS = 30_000
@@ -58,7 +58,7 @@ export const DISCOVERY_TIMEOUT_MS = 10_000
  * seeders answering in the same round trip to join the manifest vote, short enough not to show
  * in time to first byte; seeders answering later still join the running download.
  */
-export const DISCOVERY_GRACE_MS = 30
+export const DISCOVERY_GRACE_MS = 10
 export const MAX_DISCOVERY_ROUNDS = 3
 export const INITIAL_DISCOVERY_ATTEMPTS = 3
 export const DISCOVERY_RETRY_DELAY_MS = 1_000

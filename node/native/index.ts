@@ -13,8 +13,11 @@ export interface NativeAddon {
    */
   sha256Step: (state: Uint8Array | null, bytes: Uint8Array, offset: number, last: boolean) => Promise<Buffer>
   sha256StepSync: (state: Uint8Array | null, bytes: Uint8Array, offset: number, last: boolean) => Buffer
-  /** pwrite of `bytes` at `position` in pieces of `pieceBytes`; rejects with the errno's code (ENOSPC, ...). */
-  writePieces: (fd: number, bytes: Uint8Array, position: number, pieceBytes: number) => Promise<void>
+  /**
+   * Writes `bytes` at `position`: the block-aligned part through `directFd` (the same file opened
+   * with O_DIRECT, or -1), the rest through `fd`; rejects with the errno's code (ENOSPC, ...).
+   */
+  writeChunk: (fd: number, directFd: number, bytes: Uint8Array, position: number) => Promise<void>
 }
 
 export const native = createRequire(import.meta.url)('./chiral_native.node') as NativeAddon

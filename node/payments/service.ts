@@ -53,9 +53,10 @@ export class PaymentsService {
       ledger: this.ledger,
       escrow,
       wallet: () => this.walletAddress(),
+      // Asked before every range or chunk served: the store's in-memory view, not a database read.
       priceOf: async cid => {
-        const entry = await options.store.get(cid)
-        return entry?.state === 'seeding' ? BigInt(entry.pricePerMiB) : undefined
+        const servable = await options.store.servable(cid)
+        return servable == null ? undefined : BigInt(servable.entry.pricePerMiB)
       },
       creditWindowBytes: options.terms.creditWindowBytes,
       redeemThresholdWei: options.terms.redeemThresholdWei,

@@ -255,7 +255,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     await mkdir(dirname(outputPath), { recursive: true })
     const handle = await open(partialPath, existsSync(partialPath) ? 'r+' : 'w+')
     const flush = new BackgroundFlush(handle)
-    const chunkWriter = new ChunkWriter(partialPath, handle, manifest.chunkSize)
+    const chunkWriter = await ChunkWriter.open(partialPath, handle, manifest.chunkSize)
     try {
       const done = await this.verifiedChunks(entry.cid, manifest, handle)
       entry.bytesDone = [...done].reduce((sum, index) => sum + chunkLength(manifest, index), 0)
@@ -301,7 +301,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       await this.entries.put(entry.cid, entry)
       await flush.sync()
     } finally {
-      await chunkWriter.drain()
+      await chunkWriter.close()
       await flush.settle()
       await handle.close()
       await this.options.onTransferEnded?.(entry)

@@ -1,0 +1,48 @@
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { open } from 'node:fs/promises'
+import { join } from 'node:path'
+import { expect } from 'chai'
+import { ChunkWriter } from '../../node/transfer/chunk-writer.js'
+
+const CHUNK = 1024 * 1024
+
+/**
+ * Chunks written out of order from the kinds of buffers downloads use: the pool's page-aligned
+ * shared buffers, unaligned slices, and a last chunk that is no whole number of disk blocks. On
+ * a disk file system the aligned part goes through direct I/O; tmpfs has none, so the same writes
+ * take the page-cache path.
+ */
+describe('chunk writer (no processes)', function () {
+  const dirs: string[] = []
+  after(function () { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }) })
+
+  for (const [label, parent] of [['a disk file system (direct I/O)', '/tmp'], ['tmpfs (no direct I/O)', '/dev/shm']] as const) {
+    it(`writes every byte where it belongs on ${label}`, async function () {
+      const dir = mkdtempSync(join(parent, 'chiral-writer-'))
+      dirs.push(dir)
+      const path = join(dir, 'file.part')
+      const size = 3 * CHUNK + 12345
+      const content = randomBytes(size)
+      const handle = await open(path, 'w+')
+      await handle.truncate(size)
+      const writer = await ChunkWriter.open(path, handle, CHUNK)
+      try {
+        const shared = new Uint8Array(new SharedArrayBuffer(CHUNK))
+        shared.set(content.subarray(2 * CHUNK, 3 * CHUNK))
+        const unaligned = Buffer.alloc(CHUNK + 1)
+        content.copy(unaligned, 1, 0, CHUNK)
+        await Promise.all([
+          writer.write(3, Uint8Array.from(content.subarray(3 * CHUNK))),
+          writer.write(2, shared),
+          writer.write(0, unaligned.subarray(1)),
+          writer.write(1, content.subarray(CHUNK, 2 * CHUNK))
+        ])
+      } finally {
+        await writer.close()
+        await handle.close()
+      }
+      expect(readFileSync(path).equals(content)).to.equal(true)
+    })
+  }
+})
