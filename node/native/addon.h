@@ -8,6 +8,7 @@
 napi_value sha256_step(napi_env env, napi_callback_info info);
 napi_value sha256_step_sync(napi_env env, napi_callback_info info);
 napi_value write_chunk(napi_env env, napi_callback_info info);
+napi_value release_free_memory(napi_env env, napi_callback_info info);
 
 /* Shared argument helpers (addon.c). */
 napi_value throw_error(napi_env env, const char *message);

@@ -18,6 +18,8 @@ export interface NativeAddon {
    * with O_DIRECT, or -1), the rest through `fd`; rejects with the errno's code (ENOSPC, ...).
    */
   writeChunk: (fd: number, directFd: number, bytes: Uint8Array, position: number) => Promise<void>
+  /** malloc_trim(0): returns the heap's free pages to the kernel; true if any were. */
+  releaseFreeMemory: () => boolean
 }
 
 export const native = createRequire(import.meta.url)('./chiral_native.node') as NativeAddon

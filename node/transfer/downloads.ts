@@ -8,6 +8,7 @@ import {
   PROGRESS_EVENT_INTERVAL_MS, SPEED_WINDOW_MS
 } from '../config/constants.js'
 import { ChunkBufferPool } from '../content/chunk-buffers.js'
+import { native } from '../native/index.js'
 import { parseContentId } from '../content/cid.js'
 import { chunkLength, chunkMatches, decodeManifest, encodeManifest, manifestEndsAt, manifestRoot, maxManifestBytes, type Manifest } from '../content/manifest.js'
 import type { ContentStore } from '../content/store.js'
@@ -209,6 +210,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       }
     ).finally(() => {
       this.active.delete(entry.cid)
+      native.releaseFreeMemory()
       this.emit('progress', this.progressOf(entry))
     })
   }
@@ -366,6 +368,9 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
 
   /** Samples progress on the timer only, so how often clients ask never skews the speed. */
   private emitAllProgress (): void {
+    // Receive buffers freed since the last tick go back to the kernel rather than sit in the
+    // allocator's arenas, so a transfer's memory is what it holds, not what it has churned.
+    if (this.active.size > 0) native.releaseFreeMemory()
     const now = performance.now()
     for (const download of this.active.values()) {
       const samples = download.samples
