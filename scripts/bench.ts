@@ -299,7 +299,7 @@ function mark (met: boolean | undefined): string {
 }
 
 function scenarioStats (scenario: Scenario): {
-  total: number, transfer: number, ttfb: number, finish: number, peak: number, rssBefore: number, foreign: number,
+  total: number, best: number, transfer: number, ttfb: number, finish: number, peak: number, rssBefore: number, foreign: number,
   native: number, http: number, seeders: number, restricted: boolean | undefined, cpuDownloader: number, cpuSeeders: number
 } {
   const runs = scenario.runs
@@ -309,6 +309,7 @@ function scenarioStats (scenario: Scenario): {
     : used.every(u => scenario.mode === 'native' ? u.http === 0 && u.native > 0 : u.native === 0 && u.http > 0)
   return {
     total: median(runs.map(r => r.totalMs)),
+    best: Math.min(...runs.map(r => r.totalMs)),
     transfer: median(runs.map(r => r.transferMs)),
     ttfb: median(runs.map(r => r.ttfbMs)),
     finish: median(runs.map(r => r.finishMs)),
@@ -357,8 +358,11 @@ function render (results: Results): { markdown: string, missed: string[] } {
     const httpOk = good(http)
     if (httpOk != null) {
       const ratio = curlMs / scenarioStats(httpOk).total
+      // curl's page-cache writes vary a lot on this VM (first touch of host-reclaimed memory), so the best runs are compared too.
+      const bestRatio = Math.min(...results.curl) / scenarioStats(httpOk).best
       target('b', `HTTP, ${seeders} seeder(s) vs \`curl -o\` from ${results.staticServer.split(' ')[0] ?? ''}`,
-        `${fmt.x(ratio)} (${fmt.mbps(mbps(FILE_BYTES, scenarioStats(httpOk).total))} vs ${fmt.mbps(mbps(FILE_BYTES, curlMs))})`, '>= 0.8x', ratio >= 0.8)
+        `${fmt.x(ratio)} of medians (${fmt.mbps(mbps(FILE_BYTES, scenarioStats(httpOk).total))} vs ${fmt.mbps(mbps(FILE_BYTES, curlMs))}); best run vs best run ${fmt.x(bestRatio)}`,
+        '>= 0.8x', ratio >= 0.8)
     } else target('b', `HTTP, ${seeders} seeder(s) vs curl`, `failed: ${http?.error ?? 'not run'}`, '>= 0.8x', false)
     if (seeders === 1 && results.curlFromNode.length > 0) {
       const nodeMs = median(results.curlFromNode)
@@ -463,8 +467,9 @@ ${table(['Command', 'Runs (s)', 'Median throughput'], baseline)}
 
 A fresh downloader daemon per row, restricted with \`CHIRAL_DOWNLOAD_TRANSPORTS\`, bootstrapped to seeder 1.
 Time runs from \`POST /api/downloads\` until \`GET /api/downloads/:cid\` (polled every ${THROUGHPUT_POLL_MS} ms) says
-\`completed\`: discovery, manifest, transfer, fsync and the whole-file SHA-256 check. *Transfer* is first byte
-to last byte; *first byte* is discovery plus the first chunk; *finish* is fsync + whole-file verification + seeding.
+\`completed\`: discovery, manifest, transfer (every chunk checked on the chain of whole-file SHA-256 states, so the
+last chunk's check is the whole-file check) and fsync. *Transfer* is first byte to last byte; *first byte* is discovery
+plus the first chunk; *finish* is fsync + seeding.
 Each download is checked with \`sha256sum\`, then withdrawn (\`POST /api/files/:cid/stop\`) and deleted so it never
 becomes an extra seeder. Peak RSS is the downloader's VmHWM, reset (\`/proc/<pid>/clear_refs\`) before each download.
 *RSS before* is the downloader's VmRSS when the download starts (an idle daemon). *CPU* is the user + system time
