@@ -87,16 +87,16 @@ export class Discovery {
 
   /**
    * Finds and verifies the seeders of a content id, answering shortly after the first verified
-   * seeder. With `onLateSeeder`, the same provider walk then goes on in the background and hands
-   * over each seeder verified later, so a download starts at once and still gains every seeder
-   * without a second walk over the same peers.
+   * seeder with those verified by then. With `onLateSeeder`, the same provider walk then goes on
+   * in the background and hands over every seeder verified later (one still being dialled, say),
+   * so a download starts at once and still gains every seeder without a second walk.
    */
   async findSeeders (cidText: string, signal?: AbortSignal, options: { onLateSeeder?: (record: FileRecord) => void } = {}): Promise<SeederLookup> {
     const { host, log } = this.options
     const { cid } = parseContentId(cidText)
     const lookupSignal = AbortSignal.any([AbortSignal.timeout(DISCOVERY_TIMEOUT_MS), ...(signal == null ? [] : [signal])])
     const asked = new Set<string>()
-    const lookups = new Map<string, Promise<FileRecord | undefined>>()
+    const lookups = new Map<string, Promise<void>>()
     const self = host.peerId.toString()
     const usable = (record: FileRecord | undefined): record is FileRecord => record != null && !record.withdrawn && this.hasValidWallet(record)
     // A short grace after the first verified seeder lets the others that answer at about the
@@ -105,15 +105,16 @@ export class Discovery {
     let answer: (() => void) | undefined
     const graceOver = new Promise<void>(resolve => { answer = resolve })
     let graceTimer: NodeJS.Timeout | undefined
-    /** Set once the first batch is taken: lookups started later hand their seeder over instead. */
+    const batch: FileRecord[] = []
     let batchTaken = false
-    const onSeeder = (record: FileRecord | undefined, late: boolean): FileRecord | undefined => {
-      if (late) {
+    const onRecord = (record: FileRecord | undefined): void => {
+      if (batchTaken) {
         if (usable(record)) options.onLateSeeder?.(record)
-      } else if (record != null && !record.withdrawn && graceTimer == null) {
-        graceTimer = setTimeout(() => { answer?.() }, DISCOVERY_GRACE_MS)
+        return
       }
-      return record
+      if (record == null) return
+      batch.push(record)
+      if (!record.withdrawn && graceTimer == null) graceTimer = setTimeout(() => { answer?.() }, DISCOVERY_GRACE_MS)
     }
     const walked = (async () => {
       try {
@@ -124,21 +125,23 @@ export class Discovery {
             const id = provider.id.toString()
             if (id === self || lookups.has(id)) continue
             await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
-            const late = batchTaken
-            lookups.set(id, this.fetchRecord(cidText, provider.id, asked, lookupSignal).then(record => onSeeder(record, late)))
+            lookups.set(id, this.fetchRecord(cidText, provider.id, asked, lookupSignal).then(onRecord))
           }
         }
       } catch (err) {
         if (!walk.signal.aborted) log.debug({ cid: cidText, err: errorMessage(err) }, 'provider lookup ended early')
       }
+      // No more lookups start once the walk is over: the answer waits for the ones it started.
+      await Promise.all(lookups.values())
     })()
     await Promise.race([walked, graceOver])
     clearTimeout(graceTimer)
-    const firstBatch = [...lookups.values()]
+    if (options.onLateSeeder == null) {
+      walk.abort()
+      await Promise.all(lookups.values())
+    }
     batchTaken = true
-    if (options.onLateSeeder == null) walk.abort()
-    const records = await Promise.all(firstBatch)
-    return { seeders: records.filter(usable), peersAsked: asked.size }
+    return { seeders: batch.filter(usable), peersAsked: asked.size }
   }
 
   private hasValidWallet (record: FileRecord): boolean {
