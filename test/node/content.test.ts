@@ -64,6 +64,7 @@ describe('content ids (no processes)', function () {
       }
       const manifest: Manifest = { size, chunkSize: CHUNK, chunkStates: digests.chunkStates }
       expect(manifestEndsAt(manifest, digests.digest)).to.equal(true)
+      expect(manifestEndsAt(manifest, createHash('sha256').update('another file').digest()), 'a manifest for another content id').to.equal(false)
       for (let index = 0; index < count; index++) {
         const chunk = Uint8Array.from(bytes.subarray(index * CHUNK, Math.min(size, (index + 1) * CHUNK)))
         expect(await chunkMatches(manifest, index, chunk), `chunk ${index} checks`).to.equal(true)
