@@ -16,6 +16,22 @@ int byte_view(napi_env env, napi_value value, const uint8_t **data, size_t *leng
   return 1;
 }
 
+napi_value queue_work(napi_env env, PendingWork *pending, napi_value data, const char *name,
+                      napi_async_execute_callback execute, napi_async_complete_callback complete, void *job) {
+  napi_value promise, resource_name;
+  napi_create_reference(env, data, 1, &pending->data_ref);
+  napi_create_promise(env, &pending->deferred, &promise);
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &resource_name);
+  napi_create_async_work(env, NULL, resource_name, execute, complete, job, &pending->work);
+  napi_queue_async_work(env, pending->work);
+  return promise;
+}
+
+void release_work(napi_env env, PendingWork *pending) {
+  napi_delete_reference(env, pending->data_ref);
+  napi_delete_async_work(env, pending->work);
+}
+
 static void export_function(napi_env env, napi_value exports, const char *name, napi_callback callback) {
   napi_value fn;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, NULL, &fn);

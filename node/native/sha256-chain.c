@@ -30,9 +30,7 @@ typedef struct {
 
 typedef struct {
   Step step;
-  napi_ref data_ref;
-  napi_deferred deferred;
-  napi_async_work work;
+  PendingWork pending;
 } AsyncStep;
 
 static uint32_t read_be32(const uint8_t *p) {
@@ -120,15 +118,14 @@ static void execute_async(napi_env env, void *raw) {
 static void complete_async(napi_env env, napi_status status, void *raw) {
   AsyncStep *job = raw;
   if (status == napi_ok) {
-    napi_resolve_deferred(env, job->deferred, result_buffer(env, job->step.result));
+    napi_resolve_deferred(env, job->pending.deferred, result_buffer(env, job->step.result));
   } else {
     napi_value message, error;
     napi_create_string_utf8(env, "sha256 step cancelled", NAPI_AUTO_LENGTH, &message);
     napi_create_error(env, NULL, message, &error);
-    napi_reject_deferred(env, job->deferred, error);
+    napi_reject_deferred(env, job->pending.deferred, error);
   }
-  napi_delete_reference(env, job->data_ref);
-  napi_delete_async_work(env, job->work);
+  release_work(env, &job->pending);
   free(job);
 }
 
@@ -136,15 +133,10 @@ static void complete_async(napi_env env, napi_status status, void *raw) {
 napi_value sha256_step(napi_env env, napi_callback_info info) {
   AsyncStep *job = calloc(1, sizeof(AsyncStep));
   if (job == NULL) return throw_error(env, "out of memory");
-  napi_value data_value, promise, name;
+  napi_value data_value;
   if (!parse_step(env, info, &job->step, &data_value)) {
     free(job);
     return NULL;
   }
-  napi_create_reference(env, data_value, 1, &job->data_ref);
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "sha256-chain", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, execute_async, complete_async, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
+  return queue_work(env, &job->pending, data_value, "sha256-chain", execute_async, complete_async, job);
 }

@@ -28,9 +28,7 @@ typedef struct {
   size_t length;
   uint64_t position;
   int error;
-  napi_ref data_ref;
-  napi_deferred deferred;
-  napi_async_work work;
+  PendingWork pending;
 } WriteJob;
 
 static int write_all(int fd, const uint8_t *data, size_t length, uint64_t position, size_t piece) {
@@ -83,17 +81,16 @@ static void complete_write(napi_env env, napi_status status, void *raw) {
   if (status == napi_ok && job->error == 0) {
     napi_value undefined;
     napi_get_undefined(env, &undefined);
-    napi_resolve_deferred(env, job->deferred, undefined);
+    napi_resolve_deferred(env, job->pending.deferred, undefined);
   } else {
     int uv_code = uv_translate_sys_error(job->error == 0 ? ECANCELED : job->error);
     napi_value code, message, error;
     napi_create_string_utf8(env, uv_err_name(uv_code), NAPI_AUTO_LENGTH, &code);
     napi_create_string_utf8(env, uv_strerror(uv_code), NAPI_AUTO_LENGTH, &message);
     napi_create_error(env, code, message, &error);
-    napi_reject_deferred(env, job->deferred, error);
+    napi_reject_deferred(env, job->pending.deferred, error);
   }
-  napi_delete_reference(env, job->data_ref);
-  napi_delete_async_work(env, job->work);
+  release_work(env, &job->pending);
   free(job);
 }
 
@@ -122,11 +119,5 @@ napi_value write_chunk(napi_env env, napi_callback_info info) {
   job->data = data;
   job->length = length;
   job->position = (uint64_t)position;
-  napi_value promise, name;
-  napi_create_reference(env, argv[2], 1, &job->data_ref);
-  napi_create_promise(env, &job->deferred, &promise);
-  napi_create_string_utf8(env, "write-chunk", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, execute_write, complete_write, job, &job->work);
-  napi_queue_async_work(env, job->work);
-  return promise;
+  return queue_work(env, &job->pending, argv[2], "write-chunk", execute_write, complete_write, job);
 }
