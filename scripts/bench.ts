@@ -125,7 +125,7 @@ async function machineInfo (): Promise<Record<string, string>> {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8')
   const memKb = Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0)
   const commit = await firstLine('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])
-  const dirty = await run('git', ['-C', REPO, 'status', '--porcelain', '--untracked-files=no']).then(r => r.stdout.trim() !== '', () => false)
+  const dirty = await run('git', ['-C', REPO, 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!BENCHMARKS.md']).then(r => r.stdout.trim() !== '', () => false)
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     cpu: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? 'unknown',
