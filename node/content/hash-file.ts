@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises'
 import { FileChangedError } from '../util/errors.js'
-import { HASH_LENGTH, chunkCount } from './manifest.js'
+import { EMPTY_FILE_DIGEST, HASH_LENGTH, chunkCount } from './manifest.js'
 import { sha256Step } from './sha256-chain.js'
 
 export interface FileDigests {
@@ -31,7 +31,7 @@ export async function hashFile (path: string, size: number, chunkSize: number, o
       chunkStates.set(state, index * HASH_LENGTH)
       onBytes?.(index * chunkSize + bytes.length)
     }
-    return { digest: state ?? await sha256Step(null, new Uint8Array(0), 0, true), chunkStates }
+    return { digest: state ?? EMPTY_FILE_DIGEST, chunkStates }
   } finally {
     await handle.close()
   }

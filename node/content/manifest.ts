@@ -41,7 +41,8 @@ export async function chunkMatches (manifest: Manifest, index: number, bytes: Ui
   return state.equals(chunkState(manifest, index))
 }
 
-const EMPTY_FILE_DIGEST = createHash('sha256').digest()
+/** The SHA-256 of no bytes: an empty file's content id digest. */
+export const EMPTY_FILE_DIGEST = createHash('sha256').digest()
 
 /** Whether the manifest's chain ends at `digest`, so chunks that all check make exactly that file. */
 export function manifestEndsAt (manifest: Manifest, digest: Uint8Array): boolean {

@@ -5,4 +5,3 @@ export const SHA256_BLOCK_BYTES = 64
 
 /** SHA-256 carried across a file chunk by chunk; see NativeAddon.sha256Step. */
 export const sha256Step = native.sha256Step
-export const sha256StepSync = native.sha256StepSync

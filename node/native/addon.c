@@ -40,7 +40,6 @@ static void export_function(napi_env env, napi_value exports, const char *name, 
 
 NAPI_MODULE_INIT() {
   export_function(env, exports, "sha256Step", sha256_step);
-  export_function(env, exports, "sha256StepSync", sha256_step_sync);
   export_function(env, exports, "writeChunk", write_chunk);
   export_function(env, exports, "releaseFreeMemory", release_free_memory);
   return exports;

@@ -6,7 +6,6 @@
 #include <stdint.h>
 
 napi_value sha256_step(napi_env env, napi_callback_info info);
-napi_value sha256_step_sync(napi_env env, napi_callback_info info);
 napi_value write_chunk(napi_env env, napi_callback_info info);
 napi_value release_free_memory(napi_env env, napi_callback_info info);
 

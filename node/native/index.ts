@@ -12,7 +12,6 @@ export interface NativeAddon {
    * A step that is not the last covers whole 64-byte blocks.
    */
   sha256Step: (state: Uint8Array | null, bytes: Uint8Array, offset: number, last: boolean) => Promise<Buffer>
-  sha256StepSync: (state: Uint8Array | null, bytes: Uint8Array, offset: number, last: boolean) => Buffer
   /**
    * Writes `bytes` at `position`: the block-aligned part through `directFd` (the same file opened
    * with O_DIRECT, or -1), the rest through `fd`; rejects with the errno's code (ENOSPC, ...).

@@ -102,14 +102,6 @@ static napi_value result_buffer(napi_env env, const uint8_t *result) {
   return buffer;
 }
 
-napi_value sha256_step_sync(napi_env env, napi_callback_info info) {
-  Step step;
-  napi_value data_value;
-  if (!parse_step(env, info, &step, &data_value)) return NULL;
-  run_step(&step);
-  return result_buffer(env, step.result);
-}
-
 static void execute_async(napi_env env, void *raw) {
   (void)env;
   run_step(&((AsyncStep *)raw)->step);
@@ -129,7 +121,7 @@ static void complete_async(napi_env env, napi_status status, void *raw) {
   free(job);
 }
 
-/* The same step on libuv's thread pool; `data` is kept alive and must not change until it settles. */
+/* The step runs on libuv's thread pool; `data` is kept alive and must not change until it settles. */
 napi_value sha256_step(napi_env env, napi_callback_info info) {
   AsyncStep *job = calloc(1, sizeof(AsyncStep));
   if (job == NULL) return throw_error(env, "out of memory");

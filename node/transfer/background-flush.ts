@@ -5,8 +5,8 @@ const FLUSH_EVERY_BYTES = 16 * 1024 * 1024
 
 /**
  * Flushes a file to disk while it is still being written, one fdatasync at a time, so the fsync
- * that makes a finished download durable has only the last few MiB left to write rather than
- * the whole file (about a quarter of a second per GiB here, all of it after the last byte).
+ * that makes a finished download durable has only the last few MiB left to flush: page-cached
+ * writes (file systems without direct I/O) and the disk's own write cache behind direct I/O.
  */
 export class BackgroundFlush {
   private unflushed = 0
