@@ -2,8 +2,7 @@
  * Chunk-sized buffers handed out for one read or request and taken back when it is done, so
  * moving a file allocates as many buffers as are ever in use at once, instead of a fresh MiB per
  * chunk that lingers as external memory until the next garbage collection (and, in a process
- * whose heap has settled, drives back-to-back full collections). The buffers are shared memory,
- * so a worker thread can read them in place.
+ * whose heap has settled, drives back-to-back full collections).
  */
 export class ChunkBufferPool {
   private readonly free: Buffer[] = []
@@ -13,7 +12,7 @@ export class ChunkBufferPool {
 
   /** A buffer of the chunk size. */
   acquire (): Buffer {
-    return this.free.pop() ?? Buffer.from(new SharedArrayBuffer(this.chunkSize))
+    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.chunkSize)
   }
 
   /** Takes back a buffer from `acquire`; whoever held it must not touch it afterwards. */
