@@ -1,8 +1,11 @@
+import { native } from '../native/index.js'
+
 /**
  * Chunk-sized buffers handed out for one read or request and taken back when it is done, so
  * moving a file allocates as many buffers as are ever in use at once, instead of a fresh MiB per
  * chunk that lingers as external memory until the next garbage collection (and, in a process
- * whose heap has settled, drives back-to-back full collections).
+ * whose heap has settled, drives back-to-back full collections). The buffers are page-aligned,
+ * which direct I/O needs to write a verified chunk to disk straight from where it was received.
  */
 export class ChunkBufferPool {
   private readonly free: Buffer[] = []
@@ -12,7 +15,7 @@ export class ChunkBufferPool {
 
   /** A buffer of the chunk size. */
   acquire (): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.chunkSize)
+    return this.free.pop() ?? Buffer.from(native.alignedBuffer(this.chunkSize))
   }
 
   /** Takes back a buffer from `acquire`; whoever held it must not touch it afterwards. */

@@ -42,5 +42,6 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "sha256Step", sha256_step);
   export_function(env, exports, "writeChunk", write_chunk);
   export_function(env, exports, "releaseFreeMemory", release_free_memory);
+  export_function(env, exports, "alignedBuffer", aligned_buffer);
   return exports;
 }

@@ -19,6 +19,8 @@ export interface NativeAddon {
   writeChunk: (fd: number, directFd: number, bytes: Uint8Array, position: number) => Promise<void>
   /** malloc_trim(0): returns the heap's free pages to the kernel; true if any were. */
   releaseFreeMemory: () => boolean
+  /** An ArrayBuffer of `size` bytes at a page-aligned address (direct I/O writes it without a copy). */
+  alignedBuffer: (size: number) => ArrayBuffer
 }
 
 export const native = createRequire(import.meta.url)('./chiral_native.node') as NativeAddon
