@@ -8,6 +8,7 @@ import {
   PROGRESS_EVENT_INTERVAL_MS, SPEED_WINDOW_MS
 } from '../config/constants.js'
 import { ChunkBufferPool } from '../content/chunk-buffers.js'
+import { releaseTransferMemory } from '../daemon/heap.js'
 import { native } from '../native/index.js'
 import { parseContentId } from '../content/cid.js'
 import { chunkLength, chunkMatches, decodeManifest, encodeManifest, manifestEndsAt, manifestRoot, maxManifestBytes, type Manifest } from '../content/manifest.js'
@@ -210,7 +211,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       }
     ).finally(() => {
       this.active.delete(entry.cid)
-      native.releaseFreeMemory()
+      if (this.active.size === 0) releaseTransferMemory()
       this.emit('progress', this.progressOf(entry))
     })
   }

@@ -1,0 +1,246 @@
+/** The `chiral` command line: every command, parsed and run on import (main.ts loads it). */
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { stat } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { resolveHome, type Config } from '../config/config.js'
+import { parseContentId } from '../content/cid.js'
+import type { DownloadProgress } from '../transfer/downloads.js'
+import { ChiralError, FileMissingError, NotAFileError, errorMessage } from '../util/errors.js'
+import { formatBytes, parseByteRate, parseWei } from '../util/units.js'
+import { registerChainCommands } from './chain-commands.js'
+import { confirmCost, registerPaymentCommands } from './payment-commands.js'
+import { ApiClient } from './client.js'
+import { ProgressBar } from './progress.js'
+
+/** Exit codes a script can tell apart; every other failure exits 1. */
+const EXIT_CODES: Record<string, number> = {
+  INVALID_INPUT: 2,
+  INVALID_AMOUNT: 2,
+  INVALID_MNEMONIC: 2,
+  WEAK_PASSWORD: 2,
+  PASSWORD_REQUIRED: 2,
+  WRONG_PASSWORD: 6,
+  NO_WALLET: 6,
+  WALLET_LOCKED: 6,
+  INVALID_CID: 2,
+  FILE_NOT_FOUND: 2,
+  NOT_A_FILE: 2,
+  DAEMON_NOT_RUNNING: 3,
+  NO_SEEDERS: 4,
+  DISK_FULL: 5
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
+const port = (value: string): number => {
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError('a port is 0-65535 (0 = any free port)')
+  return parsed
+}
+const positiveInteger = (value: string): number => {
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('a whole number of at least 1')
+  return parsed
+}
+const rate = (value: string): number => {
+  try { return parseByteRate(value) } catch (err) { throw new InvalidArgumentError(errorMessage(err)) }
+}
+
+const program = new Command()
+program
+  .name('chiral')
+  .description('Chiral Network: share files peer to peer, and get paid for seeding')
+  .option('--home <dir>', 'data directory (default $CHIRAL_HOME or ~/.chiral)')
+  .showHelpAfterError()
+
+const home = (): string => resolveHome(program.opts<{ home?: string }>().home)
+const client = (): ApiClient => new ApiClient(home())
+
+program.command('daemon')
+  .description('run a node: DHT, transports and the local API')
+  .option('--listen <multiaddr>', 'libp2p listen address (repeatable)', collect)
+  .option('--bootstrap <multiaddr>', 'peer to join through, with /p2p/<id> (repeatable)', collect)
+  .option('--announce <multiaddr>', 'address to announce instead of the listen ones (repeatable)', collect)
+  .option('--api-port <port>', 'local API port (0 = any free port)', port)
+  .option('--http-port <port>', 'HTTP transfer port (0 = any free port)', port)
+  .option('--http-host <host>', 'HTTP transfer bind address')
+  .option('--rpc-port <port>', 'Ethereum JSON-RPC port on 127.0.0.1 (0 = any free port)', port)
+  .option('--genesis <name-or-path>', 'chain genesis: chiral, dev, or a genesis JSON file')
+  .option('--mine', 'mine blocks (the default)')
+  .option('--no-mine', 'do not mine')
+  .option('--miner-threads <n>', 'mining threads', positiveInteger)
+  .option('--coinbase <address>', 'mining reward address (default: the node wallet)')
+  .option('--max-upload-rate <rate>', 'upload limit in bytes/s, e.g. 10M (0 = unlimited)', rate)
+  .option('--max-download-rate <rate>', 'download limit in bytes/s, e.g. 10M (0 = unlimited)', rate)
+  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']))
+  .action(async (options: { listen?: string[], bootstrap?: string[], announce?: string[], apiPort?: number, httpPort?: number, httpHost?: string, rpcPort?: number, genesis?: string, mine?: boolean, minerThreads?: number, coinbase?: string, maxUploadRate?: number, maxDownloadRate?: number, logLevel?: Config['logLevel'] }) => {
+    // Loaded only here: libp2p and the servers cost ~0.4 s of start-up that other commands skip.
+    const { runDaemon } = await import('./daemon.js')
+    await runDaemon(home(), {
+      listen: options.listen,
+      bootstrap: options.bootstrap,
+      announce: options.announce,
+      apiPort: options.apiPort,
+      httpPort: options.httpPort,
+      httpHost: options.httpHost,
+      rpcPort: options.rpcPort,
+      chainGenesis: options.genesis,
+      // Commander sets mine=true by default because of --no-mine; only an explicit flag overrides the config.
+      mine: process.argv.includes('--no-mine') ? false : process.argv.includes('--mine') ? true : undefined,
+      minerThreads: options.minerThreads,
+      coinbase: options.coinbase,
+      maxUploadRate: options.maxUploadRate,
+      maxDownloadRate: options.maxDownloadRate,
+      logLevel: options.logLevel
+    })
+  })
+
+program.command('add <file>')
+  .description('seed a file from where it lies; prints its content id last')
+  .option('--price <wei-per-MiB>', 'price in wei per MiB (0 = free)')
+  .action(async (file: string, options: { price?: string }) => {
+    const path = resolve(file)
+    const info = await stat(path).catch(() => { throw new FileMissingError(path) })
+    if (!info.isFile()) throw new NotAFileError(path)
+    if (options.price != null) parseWei(options.price)
+    const api = client()
+    const bar = new ProgressBar('hashing')
+    const controller = new AbortController()
+    const watching = (async () => {
+      for await (const event of api.events(controller.signal)) {
+        const data = event.data as { path: string, bytes: number, total: number }
+        if (event.type === 'add' && data.path === path) bar.update(data.bytes, data.total)
+      }
+    })().catch(() => {})
+    try {
+      const entry = await api.request<{ cid: string, name: string, size: number, pricePerMiB: string }>('POST', '/api/files', { path, pricePerMiB: options.price })
+      bar.stop()
+      process.stdout.write(`seeding ${entry.name} (${formatBytes(entry.size)}, ${entry.pricePerMiB === '0' ? 'free' : `${entry.pricePerMiB} wei/MiB`})\n${entry.cid}\n`)
+    } finally {
+      controller.abort()
+      await watching
+    }
+  })
+
+program.command('get <cid>')
+  .description('download a file from its seeders, verify it, then seed it')
+  .option('-o, --output <path>', 'file path or existing directory (default: <home>/downloads/<name>)')
+  .option('-y, --yes', 'accept the quoted cost without asking')
+  .option('--max-price <wei-per-MiB>', 'use no seeder asking more (0 = free seeders only)')
+  .action(async (cidText: string, options: { output?: string, yes?: boolean, maxPrice?: string }) => {
+    const { text: cid } = parseContentId(cidText)
+    const api = client()
+    const limits = await confirmCost(api, cid, options)
+    await api.request('POST', '/api/downloads', { cid, output: options.output == null ? undefined : resolve(options.output), ...limits })
+    const bar = new ProgressBar('downloading')
+    for (;;) {
+      const progress = await api.request<DownloadProgress>('GET', `/api/downloads/${cid}`)
+      if (progress.size != null) bar.update(progress.bytesDone, progress.size, progress.speed)
+      if (progress.state === 'completed') {
+        bar.stop()
+        process.stdout.write(`downloaded ${progress.outputPath ?? ''} (${formatBytes(progress.size ?? 0)}), now seeding it\n`)
+        return
+      }
+      if (progress.state === 'failed' || progress.state === 'cancelled') {
+        bar.stop()
+        throw new ChiralError(progress.error?.code ?? 'DOWNLOAD_FAILED', progress.error?.message ?? `download ${progress.state}`)
+      }
+      await new Promise(resolve => setTimeout(resolve, 200))
+    }
+  })
+
+program.command('ls')
+  .description('list seeded files and downloads')
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const api = client()
+    const files = await api.request<Array<{ cid: string, name: string, size: number, state: string, pricePerMiB: string, bytesServed: number }>>('GET', '/api/files')
+    const downloads = await api.request<DownloadProgress[]>('GET', '/api/downloads')
+    if (options.json === true) {
+      process.stdout.write(JSON.stringify({ files, downloads }, null, 2) + '\n')
+      return
+    }
+    if (files.length === 0 && downloads.length === 0) process.stdout.write('nothing seeded or downloaded yet: chiral add <file>\n')
+    for (const file of files) {
+      process.stdout.write(`${file.cid}  ${file.state.padEnd(8)} ${formatBytes(file.size).padStart(10)}  served ${formatBytes(file.bytesServed).padStart(10)}  ${file.pricePerMiB === '0' ? 'free' : `${file.pricePerMiB} wei/MiB`}  ${file.name}\n`)
+    }
+    for (const download of downloads.filter(d => d.state !== 'completed')) {
+      process.stdout.write(`${download.cid}  ${download.state.padEnd(8)} ${formatBytes(download.bytesDone)} / ${formatBytes(download.size ?? 0)}  ${download.error?.message ?? ''}\n`)
+    }
+  })
+
+program.command('stop <cid>')
+  .description('stop seeding a file (it stays on disk)')
+  .action(async (cidText: string) => {
+    const { text: cid } = parseContentId(cidText)
+    await client().request('POST', `/api/files/${cid}/stop`)
+    process.stdout.write(`stopped seeding ${cid}\n`)
+  })
+
+program.command('status')
+  .description('node identity, addresses, URLs and totals')
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const api = client()
+    const status = await api.request<Record<string, unknown> & { peerId: string, addresses: string[], urls: { api: string, dashboard: string, http: string[] }, connectedPeers: number, seeding: number, activeDownloads: number, limits: { maxUploadRate: number, maxDownloadRate: number } }>('GET', '/api/status')
+    if (options.json === true) {
+      process.stdout.write(JSON.stringify(status, null, 2) + '\n')
+      return
+    }
+    const limit = (value: number): string => value === 0 ? 'unlimited' : `${formatBytes(value)}/s`
+    process.stdout.write([
+      `peer id      ${status.peerId}`,
+      `api          ${status.urls.api}`,
+      `dashboard    ${status.urls.dashboard}#token=${api.token}`,
+      `http         ${status.urls.http.join(' ')}`,
+      ...status.addresses.map(address => `address      ${address}`),
+      `peers        ${status.connectedPeers}`,
+      `seeding      ${status.seeding} file(s)`,
+      `downloading  ${status.activeDownloads}`,
+      `limits       up ${limit(status.limits.maxUploadRate)}, down ${limit(status.limits.maxDownloadRate)}`,
+      ''
+    ].join('\n'))
+  })
+
+program.command('peers')
+  .description('connected and known peers with transfer statistics')
+  .option('--json', 'print JSON')
+  .action(async (options: { json?: boolean }) => {
+    const peers = await client().request<Array<{ peerId: string, connected: boolean, addresses: string[], bytesDownloaded: number, bytesUploaded: number }>>('GET', '/api/peers')
+    if (options.json === true) {
+      process.stdout.write(JSON.stringify(peers, null, 2) + '\n')
+      return
+    }
+    if (peers.length === 0) process.stdout.write('no peers: give the daemon --bootstrap <multiaddr>\n')
+    for (const peer of peers) {
+      process.stdout.write(`${peer.peerId}  ${peer.connected ? 'connected' : 'offline  '}  down ${formatBytes(peer.bytesDownloaded)}  up ${formatBytes(peer.bytesUploaded)}  ${peer.addresses.join(' ')}\n`)
+    }
+  })
+
+program.command('connect <multiaddr>')
+  .description('connect the running daemon to a peer')
+  .action(async (address: string) => {
+    const { peerId } = await client().request<{ peerId: string }>('POST', '/api/peers', { address })
+    process.stdout.write(`connected to ${peerId}\n`)
+  })
+
+program.command('limits')
+  .description('show or change rate limits on the running daemon')
+  .option('--max-upload-rate <rate>', 'bytes/s, e.g. 10M (0 = unlimited)', rate)
+  .option('--max-download-rate <rate>', 'bytes/s, e.g. 10M (0 = unlimited)', rate)
+  .action(async (options: { maxUploadRate?: number, maxDownloadRate?: number }) => {
+    const api = client()
+    const changed = options.maxUploadRate != null || options.maxDownloadRate != null
+    const limits = changed
+      ? await api.request<{ maxUploadRate: number, maxDownloadRate: number }>('PATCH', '/api/settings/limits', options)
+      : await api.request<{ maxUploadRate: number, maxDownloadRate: number }>('GET', '/api/settings/limits')
+    process.stdout.write(`upload ${limits.maxUploadRate} B/s, download ${limits.maxDownloadRate} B/s (0 = unlimited)\n`)
+  })
+
+registerChainCommands(program, home, client)
+registerPaymentCommands(program, client)
+
+program.parseAsync().catch((err: unknown) => {
+  const code = err instanceof ChiralError ? err.code : 'ERROR'
+  process.stderr.write(`error: ${errorMessage(err)}\n`)
+  process.exit(EXIT_CODES[code] ?? 1)
+})
