@@ -59,6 +59,8 @@ export const DISCOVERY_TIMEOUT_MS = 10_000
  * in time to first byte; seeders answering later still join the running download.
  */
 export const DISCOVERY_GRACE_MS = 10
+/** Connected peers asked directly for their record of a file at the start of every lookup. */
+export const MAX_DIRECT_RECORD_ASKS = 64
 export const MAX_DISCOVERY_ROUNDS = 3
 export const INITIAL_DISCOVERY_ATTEMPTS = 3
 export const DISCOVERY_RETRY_DELAY_MS = 1_000

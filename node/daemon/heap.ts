@@ -4,6 +4,7 @@ import { native } from '../native/index.js'
 
 /** V8 frees the backing stores of collected buffers on a background thread shortly after a collection. */
 const FREED_BUFFERS_SETTLE_MS = 100
+const RELEASE_AFTER_IDLE_MS = 1_000
 
 /**
  * Keeps V8's young generation at its initial size (two 1 MiB semi-spaces). Left to grow, it
@@ -19,16 +20,19 @@ const FREED_BUFFERS_SETTLE_MS = 100
 setFlagsFromString('--semi-space-growth-factor=1')
 
 setFlagsFromString('--expose-gc')
-const collectGarbage = runInNewContext('gc') as (options: { type: 'major', execution: 'async' }) => Promise<void>
+const collectGarbage = runInNewContext('gc') as (options: { type: 'major' }) => void
 
 /**
  * Gives a finished transfer's memory back. An idle daemon allocates too little to trigger a full
- * collection, so network buffers promoted during the transfer, and the allocator's heap pages
+ * collection, so network buffers promoted during a large transfer, and the allocator's heap pages
  * around them, would stay resident until the next transfer (~30-40 MB after a 1 GiB download).
- * The collection runs concurrently; the allocator returns the pages once it has freed them.
+ * It waits until the daemon has been idle a moment, so the pause of the collection falls on
+ * nobody's request, and skips if `busy` says another transfer has started.
  */
-export function releaseTransferMemory (): void {
-  collectGarbage({ type: 'major', execution: 'async' }).then(() => {
+export function releaseTransferMemory (busy: () => boolean): void {
+  setTimeout(() => {
+    if (busy()) return
+    collectGarbage({ type: 'major' })
     setTimeout(() => { native.releaseFreeMemory() }, FREED_BUFFERS_SETTLE_MS).unref()
-  }).catch(() => {})
+  }, RELEASE_AFTER_IDLE_MS).unref()
 }

@@ -1,7 +1,7 @@
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DISCOVERY_GRACE_MS, DISCOVERY_TIMEOUT_MS, MAX_RECORD_BYTES, RECORD_PROTOCOL } from '../config/constants.js'
+import { DISCOVERY_GRACE_MS, DISCOVERY_TIMEOUT_MS, MAX_DIRECT_RECORD_ASKS, MAX_RECORD_BYTES, RECORD_PROTOCOL } from '../config/constants.js'
 import { parseContentId } from '../content/cid.js'
 import type { SeedEntry } from '../content/store.js'
 import { errorMessage } from '../util/errors.js'
@@ -87,9 +87,11 @@ export class Discovery {
 
   /**
    * Finds and verifies the seeders of a content id, answering shortly after the first verified
-   * seeder with those verified by then. With `onLateSeeder`, the same provider walk then goes on
-   * in the background and hands over every seeder verified later (one still being dialled, say),
-   * so a download starts at once and still gains every seeder without a second walk.
+   * seeder with those verified by then. Peers already connected are asked for their record at
+   * once, as Bitswap asks its connected peers before the DHT: a seeder among them answers in one
+   * round trip, while the DHT walk needs several. With `onLateSeeder`, the provider walk then goes
+   * on in the background and hands over every seeder verified later (one still being dialled,
+   * say), so a download starts at once and still gains every seeder without a second walk.
    */
   async findSeeders (cidText: string, signal?: AbortSignal, options: { onLateSeeder?: (record: FileRecord) => void } = {}): Promise<SeederLookup> {
     const { host, log } = this.options
@@ -116,6 +118,17 @@ export class Discovery {
       batch.push(record)
       if (!record.withdrawn && graceTimer == null) graceTimer = setTimeout(() => { answer?.() }, DISCOVERY_GRACE_MS)
     }
+    // Whether each connected peer answered (with a record or without): one that could not be
+    // asked directly and turns out to be a provider is looked up like any other provider.
+    const directAsks = new Map<string, Promise<boolean>>()
+    for (const peer of this.connectedPeers()) {
+      const id = peer.toString()
+      directAsks.set(id, this.requestRecord(cidText, peer, lookupSignal).then(record => {
+        asked.add(id)
+        onRecord(record)
+        return true
+      }, () => false))
+    }
     const walked = (async () => {
       try {
         for await (const event of host.services.dht.findProviders(cid, { signal: AbortSignal.any([lookupSignal, walk.signal]) })) {
@@ -125,20 +138,21 @@ export class Discovery {
             const id = provider.id.toString()
             if (id === self || lookups.has(id)) continue
             await host.peerStore.merge(provider.id, { multiaddrs: provider.multiaddrs }).catch(() => {})
-            lookups.set(id, this.fetchRecord(cidText, provider.id, asked, lookupSignal).then(onRecord))
+            const answered = directAsks.get(id) ?? Promise.resolve(false)
+            lookups.set(id, answered.then(async direct => { if (!direct) onRecord(await this.fetchRecord(cidText, provider.id, asked, lookupSignal)) }))
           }
         }
       } catch (err) {
         if (!walk.signal.aborted) log.debug({ cid: cidText, err: errorMessage(err) }, 'provider lookup ended early')
       }
       // No more lookups start once the walk is over: the answer waits for the ones it started.
-      await Promise.all(lookups.values())
+      await Promise.all([...directAsks.values(), ...lookups.values()])
     })()
     await Promise.race([walked, graceOver])
     clearTimeout(graceTimer)
     if (options.onLateSeeder == null) {
       walk.abort()
-      await Promise.all(lookups.values())
+      await Promise.all([...directAsks.values(), ...lookups.values()])
     }
     batchTaken = true
     return { seeders: batch.filter(usable), peersAsked: asked.size }
@@ -150,10 +164,23 @@ export class Discovery {
     return false
   }
 
+  /** Distinct connected peers, up to MAX_DIRECT_RECORD_ASKS. */
+  private connectedPeers (): PeerId[] {
+    const peers = new Map<string, PeerId>()
+    for (const connection of this.options.host.getConnections()) {
+      if (peers.size >= MAX_DIRECT_RECORD_ASKS) break
+      if (connection.status === 'open') peers.set(connection.remotePeer.toString(), connection.remotePeer)
+    }
+    return [...peers.values()]
+  }
+
   /** The seeder's own signed record (one round trip), else the best one the DHT holds. */
   private async fetchRecord (cid: string, peer: PeerId, asked: Set<string>, signal: AbortSignal): Promise<FileRecord | undefined> {
     const key = recordKey(cid, peer.toString())
-    let best = await this.fetchRecordDirect(cid, peer, key, signal)
+    let best = await this.requestRecord(cid, peer, signal).catch((err: unknown) => {
+      this.options.log.debug({ cid, peer: peer.toString(), err: errorMessage(err) }, 'direct record request failed')
+      return undefined
+    })
     if (best != null) {
       asked.add(peer.toString())
       return best
@@ -175,16 +202,16 @@ export class Discovery {
     return best
   }
 
-  private async fetchRecordDirect (cid: string, peer: PeerId, key: Uint8Array, signal: AbortSignal): Promise<FileRecord | undefined> {
-    try {
-      const stream = await this.options.host.dialProtocol(peer, RECORD_PROTOCOL, { signal })
-      await stream.sink([frameJson({ cid })])
-      const value = await new FrameReader(stream.source).readFrame(MAX_RECORD_BYTES, true)
-      return value == null ? undefined : await verifyRecord(key, value)
-    } catch (err) {
-      this.options.log.debug({ cid, peer: peer.toString(), err: errorMessage(err) }, 'direct record request failed')
-      return undefined
-    }
+  /**
+   * Asks a peer for its own signed record of `cid`: undefined if it has none; throws if it could
+   * not be asked or sent a record that does not verify. The protocol is selected optimistically,
+   * with the request in the same message, so the answer takes one round trip, not two.
+   */
+  private async requestRecord (cid: string, peer: PeerId, signal: AbortSignal): Promise<FileRecord | undefined> {
+    const stream = await this.options.host.dialProtocol(peer, RECORD_PROTOCOL, { signal, negotiateFully: false })
+    await stream.sink([frameJson({ cid })])
+    const value = await new FrameReader(stream.source).readFrame(MAX_RECORD_BYTES, true)
+    return value == null ? undefined : await verifyRecord(recordKey(cid, peer.toString()), value)
   }
 
   private async putRecord (entry: SeedEntry, withdrawn: boolean): Promise<void> {

@@ -88,6 +88,8 @@ export interface DownloadManagerOptions {
 }
 
 const PARTIAL_SUFFIX = '.chiral-part'
+/** Below this, a download churns too little memory to be worth a full collection afterwards. */
+const RELEASE_MEMORY_MIN_BYTES = 64 * 1024 * 1024
 
 interface ActiveDownload {
   entry: DownloadEntry
@@ -211,7 +213,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       }
     ).finally(() => {
       this.active.delete(entry.cid)
-      if (this.active.size === 0) releaseTransferMemory()
+      if (this.active.size === 0 && (entry.size ?? 0) >= RELEASE_MEMORY_MIN_BYTES) releaseTransferMemory(() => this.active.size > 0)
       this.emit('progress', this.progressOf(entry))
     })
   }

@@ -22,11 +22,26 @@ export async function signPeerBinding (wallet: Signer, domain: TypedDataDomain, 
   return await wallet.signTypedData(domain, PEER_WALLET_TYPES, { peerId, wallet: await wallet.getAddress() })
 }
 
+/**
+ * Verdicts already reached, by domain, peer, wallet and proof. A seeder's binding is checked on
+ * every lookup of every file it seeds, and recovering the signer costs milliseconds of the time
+ * before a download's first byte; the verdict depends only on the key, so it can be kept.
+ */
+const verdicts = new Map<string, boolean>()
+const MAX_VERDICTS = 4096
+
 /** True when `proof` is `wallet`'s signature binding it to `peerId` in this domain. */
 export function isPeerBindingValid (domain: TypedDataDomain, peerId: string, wallet: string, proof: string): boolean {
+  const key = [domain.name, domain.version, String(domain.chainId), domain.verifyingContract, peerId, wallet, proof].join('|')
+  const known = verdicts.get(key)
+  if (known != null) return known
+  let valid: boolean
   try {
-    return verifyTypedData(domain, PEER_WALLET_TYPES, { peerId, wallet }, proof).toLowerCase() === wallet.toLowerCase()
+    valid = verifyTypedData(domain, PEER_WALLET_TYPES, { peerId, wallet }, proof).toLowerCase() === wallet.toLowerCase()
   } catch {
-    return false
+    valid = false
   }
+  if (verdicts.size >= MAX_VERDICTS) verdicts.clear()
+  verdicts.set(key, valid)
+  return valid
 }

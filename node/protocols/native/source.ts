@@ -75,7 +75,8 @@ export class NativeSource implements ChunkSource {
   }
 
   private async openStream (signal: AbortSignal): Promise<OpenStream> {
-    const stream = await this.host.dialProtocol(this.peer, TRANSFER_PROTOCOL, { signal })
+    // Selected optimistically: the protocol goes out with the first request, a round trip sooner.
+    const stream = await this.host.dialProtocol(this.peer, TRANSFER_PROTOCOL, { signal, negotiateFully: false })
     const requests = pushable<Uint8Array>()
     stream.sink(requests).catch(() => {})
     return { stream, reader: new FrameReader(stream.source), requests }
