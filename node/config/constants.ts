@@ -48,8 +48,12 @@ export const MAX_API_BODY_BYTES = 64 * 1024
 /** Scheduler tuning: concurrency per source grows additively and halves on failure (AIMD). */
 export const INITIAL_SOURCE_CONCURRENCY = 2
 export const MAX_SOURCE_CONCURRENCY = 16
-/** Caps buffered chunk memory at about 16 MiB whatever the file size or seeder count. */
-export const MAX_TOTAL_INFLIGHT_CHUNKS = 16
+/**
+ * Caps buffered chunk memory at 8 MiB whatever the file size or seeder count. Eight 1 MiB chunks
+ * keep four loopback seeders streaming; each more costs a MiB of buffers and of received bytes
+ * waiting for them, and on the native transport the heap churn grows with it.
+ */
+export const MAX_TOTAL_INFLIGHT_CHUNKS = 8
 export const CHUNK_REQUEST_TIMEOUT_MS = 30_000
 export const MAX_SOURCE_FAILURES = 5
 export const DISCOVERY_TIMEOUT_MS = 10_000

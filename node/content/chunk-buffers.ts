@@ -22,4 +22,9 @@ export class ChunkBufferPool {
   release (buffer: Buffer): void {
     if (this.free.length < this.maxFree) this.free.push(buffer)
   }
+
+  /** Lets go of the buffers kept for reuse (the garbage collector frees them); the pool stays usable. */
+  clear (): void {
+    this.free.length = 0
+  }
 }

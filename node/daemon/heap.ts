@@ -27,11 +27,13 @@ const collectGarbage = runInNewContext('gc') as (options: { type: 'major' }) => 
  * collection, so network buffers promoted during a large transfer, and the allocator's heap pages
  * around them, would stay resident until the next transfer (~30-40 MB after a 1 GiB download).
  * It waits until the daemon has been idle a moment, so the pause of the collection falls on
- * nobody's request, and skips if `busy` says another transfer has started.
+ * nobody's request, and does nothing if `busy` says another transfer has started by then;
+ * otherwise `dropBuffers` first lets go of buffers kept for reuse, so the collection frees them too.
  */
-export function releaseTransferMemory (busy: () => boolean): void {
+export function releaseTransferMemory (busy: () => boolean, dropBuffers: () => void): void {
   setTimeout(() => {
     if (busy()) return
+    dropBuffers()
     collectGarbage({ type: 'major' })
     setTimeout(() => { native.releaseFreeMemory() }, FREED_BUFFERS_SETTLE_MS).unref()
   }, RELEASE_AFTER_IDLE_MS).unref()

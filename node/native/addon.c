@@ -43,5 +43,7 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "writeChunk", write_chunk);
   export_function(env, exports, "releaseFreeMemory", release_free_memory);
   export_function(env, exports, "alignedBuffer", aligned_buffer);
+  export_function(env, exports, "aeadOpen", aead_open);
+  export_function(env, exports, "aeadSeal", aead_seal);
   return exports;
 }

@@ -9,6 +9,8 @@ napi_value sha256_step(napi_env env, napi_callback_info info);
 napi_value write_chunk(napi_env env, napi_callback_info info);
 napi_value release_free_memory(napi_env env, napi_callback_info info);
 napi_value aligned_buffer(napi_env env, napi_callback_info info);
+napi_value aead_open(napi_env env, napi_callback_info info);
+napi_value aead_seal(napi_env env, napi_callback_info info);
 
 /* Shared helpers (addon.c). */
 napi_value throw_error(napi_env env, const char *message);

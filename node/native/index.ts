@@ -21,6 +21,14 @@ export interface NativeAddon {
   releaseFreeMemory: () => boolean
   /** An ArrayBuffer of `size` bytes at a page-aligned address (direct I/O writes it without a copy). */
   alignedBuffer: (size: number) => ArrayBuffer
+  /**
+   * ChaCha20-Poly1305 (RFC 8439) decryption of the ciphertext `pieces` (in order) into `out`, of
+   * their total length, which may be the memory they lie in; false if `tag` does not authenticate
+   * them (`out` then holds garbage).
+   */
+  aeadOpen: (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, pieces: Uint8Array[], tag: Uint8Array, out: Uint8Array) => boolean
+  /** ChaCha20-Poly1305 encryption of the plaintext `pieces` (in order) into `out`: the ciphertext, then the 16-byte tag. */
+  aeadSeal: (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, pieces: Uint8Array[], out: Uint8Array) => void
 }
 
 export const native = createRequire(import.meta.url)('./chiral_native.node') as NativeAddon

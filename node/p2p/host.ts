@@ -10,6 +10,7 @@ import { tcp } from '@libp2p/tcp'
 import { webSockets } from '@libp2p/websockets'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { DHT_PROTOCOL, RECORD_NAMESPACE } from '../config/constants.js'
+import { noiseCrypto } from './noise-crypto.js'
 import { selectFileRecord, validateFileRecord } from './records.js'
 
 export type ChiralLibp2p = Libp2p<{ dht: KadDHT, ping: Ping, identify: unknown }>
@@ -37,7 +38,7 @@ export async function createHost (options: HostOptions): Promise<ChiralLibp2p> {
       denyInboundEncryptedConnection: peer => options.isBanned?.(peer.toString()) ?? false
     },
     transports: [tcp(), webSockets()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: [noise({ crypto: noiseCrypto })],
     streamMuxers: [yamux({
       // Larger windows and frames keep a 1 MiB chunk from stalling on flow control.
       maxMessageSize: 256 * 1024,

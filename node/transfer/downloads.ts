@@ -213,7 +213,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       }
     ).finally(() => {
       this.active.delete(entry.cid)
-      if (this.active.size === 0 && (entry.size ?? 0) >= RELEASE_MEMORY_MIN_BYTES) releaseTransferMemory(() => this.active.size > 0)
+      if (this.active.size === 0 && (entry.size ?? 0) >= RELEASE_MEMORY_MIN_BYTES) releaseTransferMemory(() => this.active.size > 0, () => { this.chunkBuffers.clear() })
       this.emit('progress', this.progressOf(entry))
     })
   }
