@@ -174,17 +174,21 @@ export class Discovery {
     return [...peers.values()]
   }
 
-  /** The seeder's own signed record (one round trip), else the best one the DHT holds. */
+  /** The seeder's own signed record (one round trip); for a connected peer that could not answer, the best one the DHT holds. */
   private async fetchRecord (cid: string, peer: PeerId, asked: Set<string>, signal: AbortSignal): Promise<FileRecord | undefined> {
     const key = recordKey(cid, peer.toString())
+    let failure: unknown
     let best = await this.requestRecord(cid, peer, signal).catch((err: unknown) => {
+      failure = err
       this.options.log.debug({ cid, peer: peer.toString(), err: errorMessage(err) }, 'direct record request failed')
       return undefined
     })
-    if (best != null) {
-      asked.add(peer.toString())
-      return best
-    }
+    if (failure == null) asked.add(peer.toString())
+    // A peer that answered without a record does not seed the file, and one that cannot be
+    // dialled at all is offline (provider records outlive their seeders): a DHT walk for its
+    // record would cost CPU while the download starts, for a seeder nobody can use. Only a peer
+    // that is connected but could not answer is looked up in the DHT.
+    if (best != null || failure == null || this.options.host.getConnections(peer).length === 0) return best
     try {
       for await (const event of this.options.host.services.dht.get(key, { signal })) {
         if (event.name === 'PEER_RESPONSE' && !event.from.equals(this.options.host.peerId)) asked.add(event.from.toString())
