@@ -23,8 +23,14 @@ typedef struct {
   size_t ad_length;
 } AeadParams;
 
-static int parse_params(napi_env env, napi_value *argv, AeadParams *params) {
+/* Reads exactly `expected` arguments into argv, the first three being key, nonce and ad; 0 after throwing. */
+static int parse_params(napi_env env, napi_callback_info info, size_t expected, napi_value *argv, const char *usage, AeadParams *params) {
+  size_t argc = expected;
   size_t length;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != expected) {
+    throw_error(env, usage);
+    return 0;
+  }
   if (!byte_view(env, argv[0], &params->key, &length) || length != KEY_BYTES) {
     throw_error(env, "key must be 32 bytes");
     return 0;
@@ -53,47 +59,57 @@ static EVP_CIPHER_CTX *start(const AeadParams *params, int encrypt) {
 }
 
 /*
+ * Runs the started cipher over `pieces` (an array of Uint8Arrays, in order) into `out`, which they
+ * must fill exactly. Returns 1 when done, 0 if the cipher failed, -1 after throwing `mismatch`
+ * (or a type error) for pieces that do not fit.
+ */
+static int cipher_pieces(napi_env env, EVP_CIPHER_CTX *ctx, napi_value pieces, uint8_t *out, size_t length, const char *mismatch) {
+  uint32_t count;
+  if (napi_get_array_length(env, pieces, &count) != napi_ok) {
+    throw_error(env, "pieces must be an array");
+    return -1;
+  }
+  size_t written = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value piece_value;
+    const uint8_t *piece;
+    size_t piece_length;
+    int outl;
+    if (napi_get_element(env, pieces, i, &piece_value) != napi_ok || !byte_view(env, piece_value, &piece, &piece_length) || piece_length > length - written) {
+      throw_error(env, mismatch);
+      return -1;
+    }
+    if (EVP_CipherUpdate(ctx, out + written, &outl, piece, (int)piece_length) != 1) return 0;
+    written += (size_t)outl;
+  }
+  if (written != length) {
+    throw_error(env, mismatch);
+    return -1;
+  }
+  return 1;
+}
+
+/*
  * Arguments: (key, nonce, ad, pieces: Uint8Array[], tag: Uint8Array(16), out: Uint8Array); the
  * pieces are the ciphertext in order, and `out` (their total length) may be the very memory they
  * lie in. Returns false, leaving `out` undefined, if the tag does not authenticate them.
  */
 napi_value aead_open(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 6) return throw_error(env, "expected (key, nonce, ad, pieces, tag, out)");
   AeadParams params;
-  if (!parse_params(env, argv, &params)) return NULL;
-  const uint8_t *tag, *out_base;
-  size_t tag_length, out_length;
-  uint32_t count;
-  if (napi_get_array_length(env, argv[3], &count) != napi_ok) return throw_error(env, "pieces must be an array");
+  if (!parse_params(env, info, 6, argv, "expected (key, nonce, ad, pieces, tag, out)", &params)) return NULL;
+  const uint8_t *tag, *out;
+  size_t tag_length, length;
   if (!byte_view(env, argv[4], &tag, &tag_length) || tag_length != TAG_BYTES) return throw_error(env, "tag must be 16 bytes");
-  if (!byte_view(env, argv[5], &out_base, &out_length) || out_length > INT32_MAX) return throw_error(env, "out must be a Uint8Array");
+  if (!byte_view(env, argv[5], &out, &length) || length > INT32_MAX) return throw_error(env, "out must be a Uint8Array");
   EVP_CIPHER_CTX *ctx = start(&params, 0);
   if (ctx == NULL) return throw_error(env, "could not start ChaCha20-Poly1305");
-  uint8_t *out = (uint8_t *)out_base;
-  size_t written = 0;
-  int ok = 1;
-  for (uint32_t i = 0; i < count && ok; i++) {
-    napi_value piece_value;
-    const uint8_t *piece;
-    size_t piece_length;
-    int outl;
-    if (napi_get_element(env, argv[3], i, &piece_value) != napi_ok || !byte_view(env, piece_value, &piece, &piece_length) || piece_length > out_length - written) {
-      EVP_CIPHER_CTX_free(ctx);
-      return throw_error(env, "pieces must be Uint8Arrays no longer in total than out");
-    }
-    ok = EVP_DecryptUpdate(ctx, out + written, &outl, piece, (int)piece_length) == 1;
-    written += (size_t)outl;
-  }
-  if (ok && written != out_length) {
-    EVP_CIPHER_CTX_free(ctx);
-    return throw_error(env, "pieces must be exactly as long as out");
-  }
+  int done = cipher_pieces(env, ctx, argv[3], (uint8_t *)out, length, "pieces must be Uint8Arrays exactly as long as out in total");
   int final_length;
-  ok = ok && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, (void *)tag) == 1 &&
-       EVP_DecryptFinal_ex(ctx, out + written, &final_length) == 1;
+  int ok = done == 1 && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, (void *)tag) == 1 &&
+           EVP_DecryptFinal_ex(ctx, (uint8_t *)out + length, &final_length) == 1;
   EVP_CIPHER_CTX_free(ctx);
+  if (done < 0) return NULL;
   napi_value result;
   napi_get_boolean(env, ok, &result);
   return result;
@@ -104,42 +120,21 @@ napi_value aead_open(napi_env env, napi_callback_info info) {
  * plaintext, in order) and then the 16-byte tag into `out`, 16 bytes longer than the pieces.
  */
 napi_value aead_seal(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5) return throw_error(env, "expected (key, nonce, ad, pieces, out)");
   AeadParams params;
-  if (!parse_params(env, argv, &params)) return NULL;
-  const uint8_t *out_base;
+  if (!parse_params(env, info, 5, argv, "expected (key, nonce, ad, pieces, out)", &params)) return NULL;
+  const uint8_t *out;
   size_t out_length;
-  uint32_t count;
-  if (napi_get_array_length(env, argv[3], &count) != napi_ok) return throw_error(env, "pieces must be an array");
-  if (!byte_view(env, argv[4], &out_base, &out_length) || out_length < TAG_BYTES || out_length > INT32_MAX) return throw_error(env, "out must be a Uint8Array of at least 16 bytes");
+  if (!byte_view(env, argv[4], &out, &out_length) || out_length < TAG_BYTES || out_length > INT32_MAX) return throw_error(env, "out must be a Uint8Array of at least 16 bytes");
   size_t length = out_length - TAG_BYTES;
   EVP_CIPHER_CTX *ctx = start(&params, 1);
   if (ctx == NULL) return throw_error(env, "could not start ChaCha20-Poly1305");
-  uint8_t *out = (uint8_t *)out_base;
-  size_t written = 0;
-  int ok = 1;
-  for (uint32_t i = 0; i < count && ok; i++) {
-    napi_value piece_value;
-    const uint8_t *piece;
-    size_t piece_length;
-    int outl;
-    if (napi_get_element(env, argv[3], i, &piece_value) != napi_ok || !byte_view(env, piece_value, &piece, &piece_length) || piece_length > length - written) {
-      EVP_CIPHER_CTX_free(ctx);
-      return throw_error(env, "pieces must be Uint8Arrays 16 bytes shorter in total than out");
-    }
-    ok = EVP_EncryptUpdate(ctx, out + written, &outl, piece, (int)piece_length) == 1;
-    written += (size_t)outl;
-  }
-  if (ok && written != length) {
-    EVP_CIPHER_CTX_free(ctx);
-    return throw_error(env, "pieces must be 16 bytes shorter in total than out");
-  }
+  int done = cipher_pieces(env, ctx, argv[3], (uint8_t *)out, length, "pieces must be Uint8Arrays 16 bytes shorter in total than out");
   int final_length;
-  ok = ok && EVP_EncryptFinal_ex(ctx, out + written, &final_length) == 1 &&
-       EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, out + length) == 1;
+  int ok = done == 1 && EVP_EncryptFinal_ex(ctx, (uint8_t *)out + length, &final_length) == 1 &&
+           EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, (uint8_t *)out + length) == 1;
   EVP_CIPHER_CTX_free(ctx);
+  if (done < 0) return NULL;
   if (!ok) return throw_error(env, "ChaCha20-Poly1305 failed");
   return NULL;
 }
