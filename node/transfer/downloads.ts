@@ -8,10 +8,10 @@ import {
   PROGRESS_EVENT_INTERVAL_MS, SPEED_WINDOW_MS
 } from '../config/constants.js'
 import { ChunkBufferPool } from '../content/chunk-buffers.js'
-import { releaseTransferMemory } from '../daemon/heap.js'
-import { native } from '../native/index.js'
 import { parseContentId } from '../content/cid.js'
 import { chunkLength, chunkMatches, decodeManifest, encodeManifest, manifestEndsAt, manifestRoot, maxManifestBytes, type Manifest } from '../content/manifest.js'
+import { releaseTransferMemory } from '../daemon/heap.js'
+import { native } from '../native/index.js'
 import type { ContentStore } from '../content/store.js'
 import type { Database, Table } from '../db/database.js'
 import type { Discovery } from '../p2p/discovery.js'
