@@ -81,6 +81,8 @@ export class LeecherPayments {
   private readonly receipts = new Mutex()
   /** One escrow change per seeder at a time, so two downloads never race on the same escrow. */
   private readonly funding = new Map<string, Mutex>()
+  /** Sessions being set up (escrow funded, then opened with the seeder), by peer and content id. */
+  private readonly opening = new Map<string, Promise<void>>()
   /** Bytes on payment streams, both directions, for the payment-overhead benchmark. */
   readonly traffic = { sentBytes: 0, receivedBytes: 0 }
 
@@ -121,18 +123,25 @@ export class LeecherPayments {
       const signer = this.options.signer()
       if (escrow == null || signer == null) throw new PaymentsUnavailableError()
       const wallet = await signer.getAddress()
-      const inSession = paid.filter(record => this.sessions.has(`${record.peerId}:${entry.cid}`))
-      const fresh = paid.filter(record => !inSession.includes(record))
+      const sessionKey = (record: FileRecord): string => `${record.peerId}:${entry.cid}`
+      const inSession = paid.filter(record => this.sessions.has(sessionKey(record)))
+      const fresh = paid.filter(record => !inSession.includes(record) && !this.opening.has(sessionKey(record)))
       const plans = await Promise.all(fresh.map(async record => await this.planEscrow(escrow, wallet, record, size, paid.length)))
       const needed = plans.reduce((sum, plan) => sum + plan.topUp + (plan.topUp > 0n ? GAS_RESERVE_WEI : 0n), 0n)
       const balance = await this.options.balance(wallet)
       if (needed > balance) throw new InsufficientFundsError(wallet, balance, needed)
-      const ready = await Promise.all(plans.map(async plan => {
+      for (const record of fresh) {
+        const opening = (async () => { await this.openSession(record, entry.cid, await this.fundEscrow(escrow, wallet, record, size, paid.length)) })()
+        this.opening.set(sessionKey(record), opening)
+        opening.finally(() => { this.opening.delete(sessionKey(record)) }).catch(() => {})
+      }
+      // A seeder found twice at once (late, and by a new lookup) gets one escrow and one session.
+      const ready = await Promise.all(paid.filter(record => !inSession.includes(record)).map(async record => {
         try {
-          await this.openSession(plan.record, entry.cid, await this.fundEscrow(escrow, plan))
-          return plan.record
+          await this.opening.get(sessionKey(record))
+          return this.sessions.has(sessionKey(record)) ? record : undefined
         } catch (err) {
-          this.options.log.warn({ peer: plan.record.peerId, err: errorMessage(err) }, 'cannot pay this seeder; not using it')
+          this.options.log.warn({ peer: record.peerId, err: errorMessage(err) }, 'cannot pay this seeder; not using it')
           return undefined
         }
       }))
@@ -224,10 +233,12 @@ export class LeecherPayments {
     return { record, topUp: deposit, expiry: BigInt(Math.floor(Date.now() / 1000) + this.options.escrowDurationSeconds) }
   }
 
-  private async fundEscrow (escrow: EscrowClient, plan: EscrowPlan): Promise<bigint> {
-    const lock = this.funding.get(plan.record.wallet) ?? new Mutex()
-    this.funding.set(plan.record.wallet, lock)
+  /** Plans under the seeder's lock, so it sees what another download opened or topped up meanwhile. */
+  private async fundEscrow (escrow: EscrowClient, wallet: string, record: FileRecord, size: number, seeders: number): Promise<bigint> {
+    const lock = this.funding.get(record.wallet) ?? new Mutex()
+    this.funding.set(record.wallet, lock)
     return await lock.run(async () => {
+      const plan = await this.planEscrow(escrow, wallet, record, size, seeders)
       if (plan.existing != null) {
         if (plan.topUp > 0n) await escrow.topUp(plan.existing, plan.topUp, plan.expiry)
         const key = escrowKey(plan.existing)
