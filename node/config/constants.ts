@@ -65,6 +65,13 @@ export const DISCOVERY_TIMEOUT_MS = 10_000
 export const DISCOVERY_GRACE_MS = 10
 /** Connected peers asked directly for their record of a file at the start of every lookup. */
 export const MAX_DIRECT_RECORD_ASKS = 64
+/**
+ * The DHT provider walk waits until the connected peers asked directly have answered, or this
+ * long: its dials and routing-table updates would otherwise delay their answers (measured: first
+ * byte from 4 connected seeders 125 -> 73 ms, median of 5), and one that never answers must not
+ * hold the walk back.
+ */
+export const DIRECT_ASKS_HEAD_START_MS = 50
 export const MAX_DISCOVERY_ROUNDS = 3
 export const INITIAL_DISCOVERY_ATTEMPTS = 3
 export const DISCOVERY_RETRY_DELAY_MS = 1_000

@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { PeerId, PrivateKey } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { DISCOVERY_GRACE_MS, DISCOVERY_TIMEOUT_MS, MAX_DIRECT_RECORD_ASKS, MAX_RECORD_BYTES, RECORD_PROTOCOL } from '../config/constants.js'
+import { DIRECT_ASKS_HEAD_START_MS, DISCOVERY_GRACE_MS, DISCOVERY_TIMEOUT_MS, MAX_DIRECT_RECORD_ASKS, MAX_RECORD_BYTES, RECORD_PROTOCOL } from '../config/constants.js'
 import { parseContentId } from '../content/cid.js'
 import type { SeedEntry } from '../content/store.js'
 import { errorMessage } from '../util/errors.js'
@@ -89,7 +90,8 @@ export class Discovery {
    * Finds and verifies the seeders of a content id, answering shortly after the first verified
    * seeder with those verified by then. Peers already connected are asked for their record at
    * once, as Bitswap asks its connected peers before the DHT: a seeder among them answers in one
-   * round trip, while the DHT walk needs several. With `onLateSeeder`, the provider walk then goes
+   * round trip, while the DHT walk needs several; the walk starts once they have answered (or
+   * after DIRECT_ASKS_HEAD_START_MS). With `onLateSeeder`, the provider walk then goes
    * on in the background and hands over every seeder verified later (one still being dialled,
    * say), so a download starts at once and still gains every seeder without a second walk.
    */
@@ -130,6 +132,7 @@ export class Discovery {
       }, () => false))
     }
     const walked = (async () => {
+      await Promise.race([Promise.all(directAsks.values()), sleep(DIRECT_ASKS_HEAD_START_MS)])
       try {
         for await (const event of host.services.dht.findProviders(cid, { signal: AbortSignal.any([lookupSignal, walk.signal]) })) {
           if (event.name === 'PEER_RESPONSE' && !event.from.equals(host.peerId)) asked.add(event.from.toString())
