@@ -131,6 +131,7 @@ export class Discovery {
         return true
       }, () => false))
     }
+    const allAnswered = async (): Promise<unknown> => await Promise.all([...directAsks.values(), ...lookups.values()])
     const walked = (async () => {
       await Promise.race([Promise.all(directAsks.values()), sleep(DIRECT_ASKS_HEAD_START_MS)])
       try {
@@ -149,13 +150,13 @@ export class Discovery {
         if (!walk.signal.aborted) log.debug({ cid: cidText, err: errorMessage(err) }, 'provider lookup ended early')
       }
       // No more lookups start once the walk is over: the answer waits for the ones it started.
-      await Promise.all([...directAsks.values(), ...lookups.values()])
+      await allAnswered()
     })()
     await Promise.race([walked, graceOver])
     clearTimeout(graceTimer)
     if (options.onLateSeeder == null) {
       walk.abort()
-      await Promise.all([...directAsks.values(), ...lookups.values()])
+      await allAnswered()
     }
     batchTaken = true
     return { seeders: batch.filter(usable), peersAsked: asked.size }
