@@ -35,7 +35,7 @@ export function registerPaymentRoutes (app: FastifyInstance, node: ChiralNode, p
 
   app.post(`${prefix}/earnings/claim`, { schema: { summary: 'Redeem every held receipt now' } }, async () => {
     requireEscrow(node)
-    const claim = await node.payments.seeder.redeem(true)
+    const claim = await node.payments.redeemer.redeem(true)
     return { txHashes: claim == null ? [] : [claim.txHash], claim: claim ?? null }
   })
 

@@ -7,10 +7,9 @@ import { FrameReader, frameJson } from '../p2p/framing.js'
 import type { ServeDecision, ServeGate, ServeRequest } from '../transfer/source.js'
 import { errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/log.js'
-import { Mutex } from '../util/mutex.js'
-import { MAX_PAYMENT_FRAME_BYTES, MIN_ESCROW_REMAINING_SECONDS, REDEEM_BEFORE_EXPIRY_SECONDS } from './constants.js'
+import { MAX_PAYMENT_FRAME_BYTES, MIN_ESCROW_REMAINING_SECONDS } from './constants.js'
 import type { EscrowClient } from './escrow-client.js'
-import { heldToSigned, type Claim, type EarningsLedger, type HeldReceipt } from './ledger.js'
+import type { EarningsLedger, HeldReceipt } from './ledger.js'
 import { costOf } from './pricing.js'
 import { parseLeecherMessage, type OpenSessionMessage, type ReceiptFrameMessage } from './protocol.js'
 import { receiptContentId, receiptSigner } from './receipts.js'
@@ -23,7 +22,6 @@ export interface SeederPaymentsOptions {
   /** The price a seeded file has now, undefined if it is not seeded. */
   priceOf: (cid: string) => Promise<bigint | undefined>
   creditWindowBytes: number
-  redeemThresholdWei: bigint
   log: Logger
 }
 
@@ -53,7 +51,6 @@ export class SeederPayments implements ServeGate {
   private readonly byCredential = new Map<string, Session>()
   /** Prices each file was advertised at, so a download keeps the price it started with. */
   private readonly advertisedPrices = new Map<string, Set<bigint>>()
-  private readonly redeeming = new Mutex()
 
   constructor (private readonly options: SeederPaymentsOptions) {}
 
@@ -206,37 +203,6 @@ export class SeederPayments implements ServeGate {
       at: Date.now()
     })
     session.receipted = message.cumulativeAmount
-  }
-
-  /**
-   * Redeems held receipts in one batch: all of them when forced (`chiral claim`), otherwise once
-   * their pending value passes the threshold or an escrow nears expiry.
-   */
-  async redeem (force: boolean): Promise<Claim | undefined> {
-    return await this.redeeming.run(async () => {
-      const escrow = this.options.escrow()
-      if (escrow == null) return undefined
-      const now = Math.floor(Date.now() / 1000)
-      const unredeemed = (await this.options.ledger.heldReceipts())
-        .filter(held => BigInt(held.cumulativeAmount) > BigInt(held.redeemedAmount) && held.expiry >= now)
-      const pending = unredeemed.reduce((sum, held) => sum + BigInt(held.cumulativeAmount) - BigInt(held.redeemedAmount), 0n)
-      const expiring = unredeemed.some(held => held.expiry - now <= REDEEM_BEFORE_EXPIRY_SECONDS)
-      if (unredeemed.length === 0 || (!force && !expiring && pending < this.options.redeemThresholdWei)) return undefined
-      const batch = await escrow.redeemBatch(unredeemed.map(heldToSigned))
-      for (const held of unredeemed) {
-        if (batch.rejected.some(r => r.escrowId === BigInt(held.escrowId))) continue
-        await this.options.ledger.recordRedeemed(BigInt(held.escrowId), BigInt(held.cumulativeAmount), batch.hash)
-      }
-      for (const rejected of batch.rejected) {
-        const state = await escrow.escrow(rejected.escrowId)
-        await this.options.ledger.recordRedeemed(rejected.escrowId, state.redeemed, batch.hash)
-        this.options.log.warn({ escrowId: rejected.escrowId.toString(), reason: rejected.reason }, 'the escrow refused a held receipt')
-      }
-      const claim: Claim = { txHash: batch.hash, amountWei: batch.paid.toString(), at: Date.now(), escrows: unredeemed.length - batch.rejected.length, gasUsed: batch.gasUsed.toString() }
-      await this.options.ledger.recordClaim(claim)
-      this.options.log.info({ tx: batch.hash, paid: batch.paid.toString(), escrows: claim.escrows }, 'redeemed receipts')
-      return claim
-    })
   }
 }
 

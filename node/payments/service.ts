@@ -12,6 +12,7 @@ import { PAYMENT_PROTOCOL, SETTLEMENT_INTERVAL_MS } from './constants.js'
 import { EscrowClient } from './escrow-client.js'
 import { EarningsLedger } from './ledger.js'
 import { LeecherPayments, type LeecherPaymentsOptions } from './leecher.js'
+import { Redeemer } from './redeemer.js'
 import { SeederPayments } from './seeder.js'
 
 export interface PaymentTerms {
@@ -39,6 +40,7 @@ export interface PaymentsServiceOptions {
 export class PaymentsService {
   readonly ledger: EarningsLedger
   readonly seeder: SeederPayments
+  readonly redeemer: Redeemer
   readonly leecher: LeecherPayments
   private provider?: JsonRpcProvider
   private client?: { signer: unknown, escrow: EscrowClient }
@@ -59,9 +61,9 @@ export class PaymentsService {
         return servable == null ? undefined : BigInt(servable.entry.pricePerMiB)
       },
       creditWindowBytes: options.terms.creditWindowBytes,
-      redeemThresholdWei: options.terms.redeemThresholdWei,
       log: options.log
     })
+    this.redeemer = new Redeemer({ ledger: this.ledger, escrow, redeemThresholdWei: options.terms.redeemThresholdWei, log: options.log })
     this.leecher = createLeecher({
       db: options.db,
       host: options.host,
@@ -108,7 +110,7 @@ export class PaymentsService {
 
   private async settle (): Promise<void> {
     try {
-      await this.seeder.redeem(false)
+      await this.redeemer.redeem(false)
       await this.leecher.refundExpired()
     } catch (err) {
       this.options.log.warn({ err: errorMessage(err) }, 'settlement failed; retrying later')
