@@ -24,10 +24,36 @@ export const BYTES_PER_MIB = 1024n * 1024n
 export const DEFAULT_CREDIT_WINDOW_BYTES = 4 * 1024 * 1024
 /** Escrows are opened for a day; redeem and refund run against this expiry. */
 export const DEFAULT_ESCROW_DURATION_SECONDS = 24 * 60 * 60
+/** How far ahead of the clock the chain accepts a block's timestamp (the chain's import rule). */
+export const MAX_BLOCK_TIMESTAMP_DRIFT_SECONDS = 15
+/** Blocks a seeder allows for its redeem transaction to be included. */
+export const REDEEM_INCLUSION_BLOCKS = 12
+/** The main network's target block time; dev chains are faster, so the margin only grows in blocks. */
+export const TARGET_BLOCK_SECONDS = 5
+/**
+ * A seeder serves nothing on an escrow this close to its expiry, and redeems it from then on:
+ * a leecher that mines may stamp blocks up to the drift ahead, and the redeem still has
+ * REDEEM_INCLUSION_BLOCKS blocks to land before the contract's expiry (and its settlement grace)
+ * lets the leecher refund.
+ */
+export const ESCROW_SERVE_MARGIN_SECONDS = MAX_BLOCK_TIMESTAMP_DRIFT_SECONDS + REDEEM_INCLUSION_BLOCKS * TARGET_BLOCK_SECONDS
 /** A seeder will not start a session on an escrow that expires sooner than this. */
-export const MIN_ESCROW_REMAINING_SECONDS = 60
+export const MIN_ESCROW_REMAINING_SECONDS = ESCROW_SERVE_MARGIN_SECONDS + 15
+/** A session past its escrow's deposit or near its expiry reads the escrow again (a top-up) at most this often. */
+export const ESCROW_RECHECK_INTERVAL_MS = 1_000
+/** A leecher offers a session again this often while the seeder says the escrow is not on its chain yet. */
+export const SESSION_RETRY_INTERVAL_MS = 1_000
+/** ... and for at most this long. */
+export const SESSION_RETRY_LIMIT_MS = 30_000
 /** A seeder redeems once this much (wei) is signed but unredeemed, or before expiry. */
 export const DEFAULT_REDEEM_THRESHOLD_WEI = '1000000000000000000'
+/**
+ * Seconds after an escrow's expiry during which its seeder can still redeem and its leecher cannot
+ * yet refund, so a redeem sent just before expiry is not raced by a refund under block timestamp
+ * drift. The contract has the same constant (`ChiralEscrow.SETTLEMENT_GRACE`); a contract test
+ * asserts they are equal.
+ */
+export const SETTLEMENT_GRACE_SECONDS = 600
 /** Escrows within this many seconds of expiry are redeemed whatever their pending value. */
 export const REDEEM_BEFORE_EXPIRY_SECONDS = 30
 /** How often seeders look for escrows to redeem and leechers for expired escrows to refund. */

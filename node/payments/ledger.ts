@@ -9,6 +9,8 @@ export interface HeldReceipt {
   cid: string
   contentId: string
   contentBytes: string
+  /** The highest byte count signed for each content id under this escrow (receipts of several files interleave). */
+  contentBytesByFile?: Record<string, string>
   cumulativeAmount: string
   signature: string
   seeder: string
@@ -75,8 +77,12 @@ export class EarningsLedger {
     return await this.receipts.values()
   }
 
-  /** Stores a newer receipt for its escrow and the earning it adds. */
+  /** Stores a newer receipt for its escrow and the earning it adds; a receipt that is not newer is refused, never stored. */
   async recordReceipt (held: HeldReceipt, earning: Earning): Promise<void> {
+    const previous = await this.receipts.get(escrowKey(held.escrowId))
+    if (previous != null && BigInt(previous.cumulativeAmount) >= BigInt(held.cumulativeAmount)) {
+      throw new Error(`a receipt for ${previous.cumulativeAmount} wei is already held for escrow ${held.escrowId}`)
+    }
     await this.earnings.put(`${escrowKey(earning.escrowId)}:${escrowKey(earning.cumulativeAmount)}`, earning)
     await this.receipts.put(escrowKey(held.escrowId), held)
   }

@@ -11,12 +11,12 @@ import type { DownloadEntry } from '../transfer/downloads.js'
 import { ProtocolError, errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/log.js'
 import { Mutex } from '../util/mutex.js'
-import { BYTES_PER_MIB, ESCROW_MARGIN_PERCENT, GAS_RESERVE_WEI, MAX_PAYMENT_FRAME_BYTES, PAYMENT_PROTOCOL } from './constants.js'
+import { BYTES_PER_MIB, ESCROW_MARGIN_PERCENT, GAS_RESERVE_WEI, MAX_PAYMENT_FRAME_BYTES, PAYMENT_PROTOCOL, SESSION_RETRY_INTERVAL_MS, SESSION_RETRY_LIMIT_MS } from './constants.js'
 import { CostTooHighError, InsufficientFundsError, PaymentsUnavailableError } from './errors.js'
 import type { EscrowClient } from './escrow-client.js'
 import { escrowKey } from './ledger.js'
 import { costOf } from './pricing.js'
-import { parseSeederMessage } from './protocol.js'
+import { parseSeederMessage, type SessionRefusedMessage } from './protocol.js'
 import { receiptContentId, signReceipt } from './receipts.js'
 
 export interface LeecherPaymentsOptions {
@@ -63,10 +63,6 @@ interface Session {
   seeder: string
   pricePerMiB: bigint
   credential: string
-  /** The escrow's signed amount and this file's bytes under it when the session began. */
-  baseAmount: bigint
-  baseContentBytes: bigint
-  bytes: bigint
   out: Pushable<Uint8Array>
   sending: Promise<void>
 }
@@ -155,18 +151,20 @@ export class LeecherPayments {
     }
   }
 
-  /** Signs and sends a receipt for a chunk a paid seeder delivered and that passed verification. */
+  /**
+   * Signs and sends a receipt for a chunk a paid seeder delivered and that passed verification.
+   * The amount is the escrow's one cumulative counter, so downloads sharing an escrow add up.
+   */
   onChunkVerified (cid: string, peerId: string, bytes: number): void {
     const session = this.sessions.get(`${peerId}:${cid}`)
     if (session == null) return
-    session.bytes += BigInt(bytes)
-    const contentBytes = session.baseContentBytes + session.bytes
-    const cumulativeAmount = session.baseAmount + costOf(session.bytes, session.pricePerMiB)
     void this.receipts.run(async () => {
       const signer = this.options.signer()
       const escrow = this.options.escrow()
       if (signer == null || escrow == null) return
-      await this.recordSigned(session.escrowId, cid, cumulativeAmount, contentBytes)
+      const signed = await this.recordSigned(session.escrowId, cid, costOf(bytes, session.pricePerMiB), BigInt(bytes))
+      if (signed == null) return
+      const { cumulativeAmount, contentBytes } = signed
       const { message, signature } = await signReceipt(signer, await escrow.domain(), {
         escrowId: session.escrowId, seeder: session.seeder, contentId: receiptContentId(parseContentId(cid)), contentBytes, cumulativeAmount
       })
@@ -255,7 +253,22 @@ export class LeecherPayments {
     })
   }
 
+  /**
+   * Offers a session on `escrowId`; a refusal the seeder marks retryable (it has not seen the
+   * escrow's block yet) is offered again for a while.
+   */
   private async openSession (record: FileRecord, cid: string, escrowId: bigint): Promise<void> {
+    const giveUpAt = Date.now() + SESSION_RETRY_LIMIT_MS
+    for (;;) {
+      const refusal = await this.offerSession(record, cid, escrowId)
+      if (refusal == null) return
+      if (refusal.retryable !== true || Date.now() + SESSION_RETRY_INTERVAL_MS > giveUpAt) throw new Error(`${refusal.code}: ${refusal.message}`)
+      this.options.log.debug({ peer: record.peerId, code: refusal.code }, 'seeder cannot take the session yet; offering it again')
+      await new Promise(resolve => setTimeout(resolve, SESSION_RETRY_INTERVAL_MS))
+    }
+  }
+
+  private async offerSession (record: FileRecord, cid: string, escrowId: bigint): Promise<SessionRefusedMessage | undefined> {
     const stream = await this.options.host.dialProtocol(peerIdFromString(record.peerId) as PeerId, PAYMENT_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
     const out = pushable<Uint8Array>()
     const reader = new FrameReader(stream.source)
@@ -265,9 +278,9 @@ export class LeecherPayments {
     if (answer.type !== 'accepted') {
       out.end()
       await sink
-      throw new Error(answer.type === 'refused' ? `${answer.code}: ${answer.message}` : 'unexpected answer')
+      if (answer.type === 'refused') return answer
+      throw new ProtocolError('unexpected answer to a session offer')
     }
-    const own = await this.escrows.get(escrowKey(escrowId))
     const session: Session = {
       peerId: record.peerId,
       cid,
@@ -275,14 +288,12 @@ export class LeecherPayments {
       seeder: record.wallet,
       pricePerMiB: BigInt(record.pricePerMiB),
       credential: answer.credential,
-      baseAmount: BigInt(own?.cumulativeAmount ?? answer.receiptedAmount),
-      baseContentBytes: BigInt(own?.contentBytes[cid] ?? '0'),
-      bytes: 0n,
       out,
       sending: sink
     }
     session.sending = Promise.all([sink, this.readAcks(session, reader)]).then(() => {})
     this.sessions.set(`${record.peerId}:${cid}`, session)
+    return undefined
   }
 
   private async readAcks (session: Session, reader: FrameReader): Promise<void> {
@@ -315,11 +326,15 @@ export class LeecherPayments {
     }
   }
 
-  private async recordSigned (escrowId: bigint, cid: string, cumulativeAmount: bigint, contentBytes: bigint): Promise<void> {
+  /** Adds a verified chunk to its escrow's signed totals, durably before the receipt is signed. */
+  private async recordSigned (escrowId: bigint, cid: string, amount: bigint, bytes: bigint): Promise<{ cumulativeAmount: bigint, contentBytes: bigint } | undefined> {
     const key = escrowKey(escrowId)
     const own = await this.escrows.get(key)
-    if (own == null || BigInt(own.cumulativeAmount) >= cumulativeAmount) return
+    if (own == null) return undefined
+    const cumulativeAmount = BigInt(own.cumulativeAmount) + amount
+    const contentBytes = BigInt(own.contentBytes[cid] ?? '0') + bytes
     await this.escrows.put(key, { ...own, cumulativeAmount: cumulativeAmount.toString(), contentBytes: { ...own.contentBytes, [cid]: contentBytes.toString() } })
+    return { cumulativeAmount, contentBytes }
   }
 }
 

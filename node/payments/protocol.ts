@@ -25,7 +25,9 @@ export const SessionAccepted = Type.Object({
 export const SessionRefused = Type.Object({
   type: Type.Literal('refused'),
   code: Type.String({ maxLength: 64 }),
-  message: Type.String({ maxLength: 512 })
+  message: Type.String({ maxLength: 512 }),
+  /** The same offer may succeed shortly (the escrow's block has not reached the seeder yet). */
+  retryable: Type.Optional(Type.Boolean())
 }, { additionalProperties: false })
 
 /** Leecher -> seeder: a signed cumulative receipt (EIP-712, see receipt-typed-data.ts). */

@@ -60,6 +60,8 @@ export class PaymentsService {
         const servable = await options.store.servable(cid)
         return servable == null ? undefined : BigInt(servable.entry.pricePerMiB)
       },
+      // A miner may stamp blocks ahead of the clock: whichever is later decides what has expired.
+      now: () => Math.max(Math.floor(Date.now() / 1000), Number(options.chain.chain.head.header.timestamp)),
       creditWindowBytes: options.terms.creditWindowBytes,
       log: options.log
     })
