@@ -5,15 +5,19 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {Address} from "@openzeppelin/contracts/utils/Address.sol";
-import {DeliveryRecords} from "./DeliveryRecords.sol";
 
 /// @title Escrow between a leecher and a seeder, settled with signed cumulative receipts
 /// @notice A leecher deposits CHI for one seeder and, while downloading, signs EIP-712 receipts
 /// whose amount only grows. The seeder redeems the latest receipt (or many escrows' receipts in one
 /// transaction) and is paid the difference since its last redemption, never more than the deposit.
-/// Redemption is possible up to and including `expiry`; the leecher's refund only after it, so the
-/// two never overlap. One escrow serves any number of downloads between the same two parties.
-contract ChiralEscrow is EIP712, ReentrancyGuard, DeliveryRecords {
+/// The escrow is live (a top-up is accepted) up to and including `expiry`; redemption is possible up
+/// to and including `expiry + SETTLEMENT_GRACE`, the leecher's refund only after that, so the two
+/// never overlap. One escrow serves any number of downloads between the same two parties.
+/// @dev The contract keeps no record of deliveries: it cannot tell a leecher's wallet from a
+/// seeder's own second wallet, and CHI paid to oneself comes back, so such a record would cost a
+/// self-dealing seeder nothing but gas. `contentBytes` stays in the signed receipt and the
+/// `Redeemed` event as the leecher's acknowledgement of what it got.
+contract ChiralEscrow is EIP712, ReentrancyGuard {
     struct Escrow {
         address leecher;
         uint64 expiry;
@@ -32,6 +36,18 @@ contract ChiralEscrow is EIP712, ReentrancyGuard, DeliveryRecords {
         uint128 cumulativeAmount;
     }
 
+    /// @notice Seconds after `expiry` during which the seeder can still redeem and the leecher
+    /// cannot yet refund.
+    /// @dev Block timestamps are only loosely tied to the clock: a block may be stamped up to 15 s
+    /// ahead of it (MAX_FUTURE_BLOCK_SECONDS in node/chain/chain.ts), so, without a grace, a
+    /// refund could be mined "after expiry" while the seeder's last redeem, sent before expiry by
+    /// its own clock, is still waiting to be included, and the redeem would lose the race. A seeder
+    /// stops serving before `expiry` (with its own margin), so every receipt it holds is signed
+    /// before `expiry`; the grace then always leaves it ten minutes, far more than the drift plus
+    /// many blocks, to land its redeem before any refund is possible. The node has the same value
+    /// as SETTLEMENT_GRACE_SECONDS in node/payments/constants.ts.
+    uint64 public constant SETTLEMENT_GRACE = 10 minutes;
+
     bytes32 public constant RECEIPT_TYPEHASH = keccak256(
         "Receipt(uint256 escrowId,address seeder,bytes32 contentId,uint64 contentBytes,uint128 cumulativeAmount)"
     );
@@ -39,7 +55,6 @@ contract ChiralEscrow is EIP712, ReentrancyGuard, DeliveryRecords {
     uint256 public escrowCount;
     mapping(uint256 escrowId => Escrow) private _escrows;
     mapping(address leecher => mapping(address seeder => uint256 escrowId)) public latestEscrowId;
-    mapping(uint256 escrowId => mapping(bytes32 contentId => uint64)) public redeemedContentBytes;
 
     event EscrowOpened(uint256 indexed escrowId, address indexed leecher, address indexed seeder, uint256 deposit, uint64 expiry);
     event EscrowFunded(uint256 indexed escrowId, uint256 added, uint256 deposit, uint64 expiry);
@@ -73,7 +88,8 @@ contract ChiralEscrow is EIP712, ReentrancyGuard, DeliveryRecords {
 
     constructor() EIP712("ChiralEscrow", "1") {}
 
-    /// @notice Opens an escrow for `seeder` holding the CHI sent, redeemable until `expiry` (unix seconds).
+    /// @notice Opens an escrow for `seeder` holding the CHI sent, live until `expiry` (unix seconds)
+    /// and redeemable until `expiry + SETTLEMENT_GRACE`.
     function open(address seeder, uint64 expiry) external payable returns (uint256 escrowId) {
         if (msg.value == 0) revert ZeroDeposit();
         if (seeder == address(0)) revert ZeroSeeder();
@@ -92,8 +108,8 @@ contract ChiralEscrow is EIP712, ReentrancyGuard, DeliveryRecords {
         emit EscrowOpened(escrowId, msg.sender, seeder, msg.value, expiry);
     }
 
-    /// @notice Adds the CHI sent to a live escrow and optionally moves its expiry later (pass the
-    /// current expiry to keep it).
+    /// @notice Adds the CHI sent to a live escrow (not past `expiry`; the grace is for settling,
+    /// not funding) and optionally moves its expiry later (pass the current expiry to keep it).
     function topUp(uint256 escrowId, uint64 expiry) external payable {
         Escrow storage escrow = _liveEscrow(escrowId);
         if (escrow.leecher != msg.sender) revert NotLeecher();
@@ -139,12 +155,13 @@ contract ChiralEscrow is EIP712, ReentrancyGuard, DeliveryRecords {
         if (totalPayout > 0) Address.sendValue(payable(msg.sender), totalPayout);
     }
 
-    /// @notice Returns what the seeder has not redeemed to the leecher, once the escrow has expired.
+    /// @notice Returns what the seeder has not redeemed to the leecher, once the escrow has expired
+    /// and its settlement grace has passed.
     function refund(uint256 escrowId) external nonReentrant returns (uint256 amount) {
         Escrow storage escrow = _escrows[escrowId];
         if (escrow.leecher == address(0)) revert UnknownEscrow();
         if (escrow.leecher != msg.sender) revert NotLeecher();
-        if (block.timestamp <= escrow.expiry) revert EscrowNotExpired();
+        if (block.timestamp <= _settlementDeadline(escrow)) revert EscrowNotExpired();
         amount = escrow.deposit - escrow.redeemed;
         if (amount == 0) revert NothingToRefund();
         escrow.deposit = escrow.redeemed;
@@ -156,7 +173,7 @@ contract ChiralEscrow is EIP712, ReentrancyGuard, DeliveryRecords {
         return _escrows[escrowId];
     }
 
-    /// @notice CHI still redeemable (before expiry) or refundable (after it).
+    /// @notice CHI still redeemable (until the settlement deadline) or refundable (after it).
     function remainingOf(uint256 escrowId) external view returns (uint256) {
         Escrow storage escrow = _escrows[escrowId];
         return escrow.deposit - escrow.redeemed;
@@ -187,7 +204,7 @@ contract ChiralEscrow is EIP712, ReentrancyGuard, DeliveryRecords {
         Escrow storage escrow = _escrows[receipt.escrowId];
         if (escrow.leecher == address(0)) return (UnknownEscrow.selector, 0);
         if (escrow.seeder != msg.sender || receipt.seeder != msg.sender) return (NotSeeder.selector, 0);
-        if (block.timestamp > escrow.expiry) return (EscrowExpired.selector, 0);
+        if (block.timestamp > _settlementDeadline(escrow)) return (EscrowExpired.selector, 0);
         if (receipt.cumulativeAmount <= escrow.redeemed) return (ReceiptNotIncreasing.selector, 0);
         if (escrow.redeemed == escrow.deposit) return (EscrowExhausted.selector, 0);
         (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(receiptDigest(receipt), signature);
@@ -197,17 +214,14 @@ contract ChiralEscrow is EIP712, ReentrancyGuard, DeliveryRecords {
         uint128 paid = owed - escrow.redeemed;
         escrow.redeemed = owed;
 
-        _recordDelivery(msg.sender, receipt.contentId, _advanceContentBytes(receipt), paid);
         emit Redeemed(receipt.escrowId, msg.sender, receipt.contentId, paid, receipt.cumulativeAmount, receipt.contentBytes);
         return (bytes4(0), paid);
     }
 
-    /// @dev Returns the bytes of the receipt's content not yet proven by an earlier redemption.
-    function _advanceContentBytes(Receipt calldata receipt) private returns (uint128 bytesAdded) {
-        uint64 bytesBefore = redeemedContentBytes[receipt.escrowId][receipt.contentId];
-        if (receipt.contentBytes <= bytesBefore) return 0;
-        redeemedContentBytes[receipt.escrowId][receipt.contentId] = receipt.contentBytes;
-        return receipt.contentBytes - bytesBefore;
+    /// @dev The last second a receipt of `escrow` is redeemable; refunds start after it. Summed in
+    /// uint256 so an expiry near 2^64 cannot overflow.
+    function _settlementDeadline(Escrow storage escrow) private view returns (uint256) {
+        return uint256(escrow.expiry) + SETTLEMENT_GRACE;
     }
 
     function _liveEscrow(uint256 escrowId) private view returns (Escrow storage escrow) {

@@ -13,7 +13,10 @@ export interface EscrowState {
   seeder: string
   deposit: bigint
   redeemed: bigint
-  /** Unix seconds; redeemable up to and including it, refundable after it. */
+  /**
+   * Unix seconds; live (top-ups) up to and including it, redeemable up to and including it plus
+   * SETTLEMENT_GRACE_SECONDS, refundable after that.
+   */
   expiry: bigint
 }
 

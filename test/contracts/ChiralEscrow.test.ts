@@ -5,6 +5,7 @@ import { anyValue } from '@nomicfoundation/hardhat-chai-matchers/withArgs'
 import type { HardhatEthersSigner } from '@nomicfoundation/hardhat-ethers/signers'
 import { TypedDataEncoder, id, parseEther, type TypedDataDomain } from 'ethers'
 import type { ChiralEscrow } from '../../typechain-types/index.js'
+import { SETTLEMENT_GRACE_SECONDS } from '../../node/payments/constants.js'
 import { RECEIPT_TYPES, escrowDomain, type ReceiptMessage } from '../../node/payments/receipt-typed-data.js'
 
 const { ethers } = hre
@@ -12,6 +13,7 @@ const DEPOSIT = parseEther('10')
 const CONTENT = id('film.mkv')
 const OTHER_CONTENT = id('song.flac')
 const DAY = 24 * 60 * 60
+const GRACE = BigInt(SETTLEMENT_GRACE_SECONDS)
 
 interface Parties {
   escrow: ChiralEscrow
@@ -127,21 +129,18 @@ describe('ChiralEscrow', function () {
   })
 
   describe('redeem', function () {
-    it('pays a partial receipt, then only the difference of a later one, and records the delivery', async function () {
+    it('pays a partial receipt, then only the difference of a later one', async function () {
       const { escrow, escrowId, domain, leecher, seeder } = await loadFixture(openEscrowFixture)
       const first = receipt(escrowId, seeder, parseEther('1'), 4n << 20n)
       const redemption = escrow.connect(seeder).redeem(first, await sign(leecher, domain, first))
       await expect(redemption)
         .to.emit(escrow, 'Redeemed').withArgs(escrowId, seeder.address, CONTENT, parseEther('1'), parseEther('1'), 4n << 20n)
-        .and.to.emit(escrow, 'DeliveryRecorded').withArgs(seeder.address, CONTENT, 4n << 20n, parseEther('1'))
       await expect(redemption).to.changeEtherBalances([seeder, escrow], [parseEther('1'), -parseEther('1')])
       const second = receipt(escrowId, seeder, parseEther('3'), 10n << 20n)
       await expect(escrow.connect(seeder).redeem(second, await sign(leecher, domain, second)))
         .to.changeEtherBalances([seeder, escrow], [parseEther('2'), -parseEther('2')])
       expect((await escrow.escrowOf(escrowId)).redeemed).to.equal(parseEther('3'))
       expect(await escrow.remainingOf(escrowId)).to.equal(DEPOSIT - parseEther('3'))
-      const delivery = await escrow.deliveryOf(seeder.address, CONTENT)
-      expect([delivery.bytesDelivered, delivery.amountPaid]).to.deep.equal([10n << 20n, parseEther('3')])
     })
 
     it('pays exactly the whole deposit for a receipt equal to it', async function () {
@@ -215,17 +214,30 @@ describe('ChiralEscrow', function () {
       await expect(escrow.connect(seeder).redeem(zero, await sign(leecher, domain, zero))).to.be.revertedWithCustomError(escrow, 'ReceiptNotIncreasing')
     })
 
-    it('counts content bytes per escrow and content, never backwards', async function () {
+    it('reports the content id and bytes of every receipt in its Redeemed event, whatever order they come in', async function () {
       const { escrow, escrowId, domain, leecher, seeder } = await loadFixture(openEscrowFixture)
       const film = receipt(escrowId, seeder, parseEther('1'), 8n << 20n)
       const song = receipt(escrowId, seeder, parseEther('2'), 3n << 20n, OTHER_CONTENT)
       const staleFilm = receipt(escrowId, seeder, parseEther('3'), 2n << 20n)
-      for (const message of [film, song, staleFilm]) await escrow.connect(seeder).redeem(message, await sign(leecher, domain, message))
-      expect((await escrow.deliveryOf(seeder.address, CONTENT)).bytesDelivered).to.equal(8n << 20n)
-      expect((await escrow.deliveryOf(seeder.address, OTHER_CONTENT)).bytesDelivered).to.equal(3n << 20n)
-      const total = await escrow.totalDeliveredBy(seeder.address)
-      expect([total.bytesDelivered, total.amountPaid]).to.deep.equal([11n << 20n, parseEther('3')])
-      expect(await escrow.redeemedContentBytes(escrowId, CONTENT)).to.equal(8n << 20n)
+      for (const message of [film, song, staleFilm]) {
+        await expect(escrow.connect(seeder).redeem(message, await sign(leecher, domain, message)))
+          .to.emit(escrow, 'Redeemed').withArgs(escrowId, seeder.address, message.contentId, parseEther('1'), message.cumulativeAmount, message.contentBytes)
+      }
+    })
+
+    it('keeps no delivery record a seeder could inflate by paying itself from a second wallet', async function () {
+      const { escrow, domain, seeder, otherSeeder: secondWallet } = await loadFixture(deployEscrow)
+      // Nothing in the interface is about deliveries: no views, no counters, no event.
+      const names = escrow.interface.fragments.flatMap(fragment => 'name' in fragment ? [String(fragment.name)] : [])
+      expect(names).to.include.members(['redeem', 'redeemBatch', 'Redeemed'])
+      expect(names.filter(name => /deliver|contentbytes/i.test(name))).to.deep.equal([])
+      // The self-dealing seeder's redemption claiming 2^64-1 bytes for 1 wei emits Redeemed and nothing else.
+      await escrow.connect(secondWallet).open(seeder.address, await expiryIn(DAY), { value: 1n })
+      const escrowId = await escrow.latestEscrowId(secondWallet.address, seeder.address)
+      const inflated = receipt(escrowId, seeder, 1n, (1n << 64n) - 1n)
+      const redemption = await escrow.connect(seeder).redeem(inflated, await sign(secondWallet, domain, inflated))
+      const logs = (await redemption.wait())?.logs ?? []
+      expect(logs.map(log => escrow.interface.parseLog(log)?.name)).to.deep.equal(['Redeemed'])
     })
 
     for (const [how, name] of [[0, 'redeem'], [1, 'redeemBatch']] as const) {
@@ -250,43 +262,80 @@ describe('ChiralEscrow', function () {
       const attacker = await (await ethers.getContractFactory('ReentrantParty')).deploy(await escrow.getAddress())
       const expiry = await expiryIn(DAY)
       await attacker.openFor(seeder.address, expiry, { value: DEPOSIT })
-      await time.increaseTo(expiry + 1n)
+      await time.increaseTo(expiry + GRACE + 1n)
       await expect(attacker.refundAndReenter(1n)).to.changeEtherBalances([attacker, escrow], [DEPOSIT, -DEPOSIT])
       expect(await attacker.reentryAttempts()).to.equal(1n)
       expect(await attacker.reentryRevertData()).to.equal(escrow.interface.getError('ReentrancyGuardReentrantCall')?.selector)
     })
 
-    it('lets the seeder redeem at the expiry second and the leecher refund only after it', async function () {
+    it('has the settlement grace the node uses (SETTLEMENT_GRACE_SECONDS)', async function () {
+      const { escrow } = await loadFixture(deployEscrow)
+      expect(await escrow.SETTLEMENT_GRACE()).to.equal(GRACE)
+      expect(GRACE, 'far longer than the 15 s a block may be stamped ahead of the clock').to.be.greaterThanOrEqual(600n)
+    })
+
+    it('lets the seeder redeem after expiry up to and including expiry + grace, and the leecher refund only after that', async function () {
       const { escrow, escrowId, domain, leecher, seeder } = await loadFixture(openEscrowFixture)
       const { expiry } = await escrow.escrowOf(escrowId)
+      const justAfter = receipt(escrowId, seeder, parseEther('1'))
+      await time.setNextBlockTimestamp(expiry + 1n)
+      await expect(escrow.connect(leecher).refund(escrowId)).to.be.revertedWithCustomError(escrow, 'EscrowNotExpired')
+      await time.setNextBlockTimestamp(expiry + 1n)
+      await expect(escrow.connect(seeder).redeem(justAfter, await sign(leecher, domain, justAfter))).to.changeEtherBalance(seeder, parseEther('1'))
       const last = receipt(escrowId, seeder, parseEther('4'))
       const signature = await sign(leecher, domain, last)
-      await time.setNextBlockTimestamp(expiry)
+      await time.setNextBlockTimestamp(expiry + GRACE)
       await expect(escrow.connect(leecher).refund(escrowId)).to.be.revertedWithCustomError(escrow, 'EscrowNotExpired')
-      await time.setNextBlockTimestamp(expiry)
-      await expect(escrow.connect(seeder).redeem(last, signature)).to.changeEtherBalance(seeder, parseEther('4'))
-      await time.setNextBlockTimestamp(expiry + 1n)
+      await time.setNextBlockTimestamp(expiry + GRACE)
+      await expect(escrow.connect(seeder).redeem(last, signature)).to.changeEtherBalance(seeder, parseEther('3'))
+      await time.setNextBlockTimestamp(expiry + GRACE + 1n)
       const refunding = escrow.connect(leecher).refund(escrowId)
       await expect(refunding).to.emit(escrow, 'Refunded').withArgs(escrowId, leecher.address, DEPOSIT - parseEther('4'))
       await expect(refunding).to.changeEtherBalances([leecher, escrow], [DEPOSIT - parseEther('4'), -(DEPOSIT - parseEther('4'))])
     })
 
-    it('refuses a receipt one second after expiry, when the refund becomes possible', async function () {
+    it('refuses a receipt one second after expiry + grace, when the refund becomes possible', async function () {
       const { escrow, escrowId, domain, leecher, seeder } = await loadFixture(openEscrowFixture)
       const { expiry } = await escrow.escrowOf(escrowId)
       const late = receipt(escrowId, seeder, parseEther('4'))
       const signature = await sign(leecher, domain, late)
-      await time.setNextBlockTimestamp(expiry + 1n)
+      await time.setNextBlockTimestamp(expiry + GRACE + 1n)
       await expect(escrow.connect(seeder).redeem(late, signature)).to.be.revertedWithCustomError(escrow, 'EscrowExpired')
+      await time.setNextBlockTimestamp(expiry + GRACE + 1n)
+      await expect(escrow.connect(seeder).redeemBatch([late], [signature]))
+        .to.emit(escrow, 'ReceiptRejected').withArgs(escrowId, escrow.interface.getError('EscrowExpired')?.selector)
       await expect(escrow.connect(leecher).refund(escrowId)).to.changeEtherBalance(leecher, DEPOSIT)
       await expect(escrow.connect(seeder).redeem(late, signature)).to.be.revertedWithCustomError(escrow, 'EscrowExpired')
+    })
+
+    it('takes a top-up up to and including expiry, not during the grace', async function () {
+      const { escrow, escrowId, domain, leecher, seeder } = await loadFixture(openEscrowFixture)
+      const { expiry } = await escrow.escrowOf(escrowId)
+      await time.setNextBlockTimestamp(expiry)
+      await expect(escrow.connect(leecher).topUp(escrowId, expiry, { value: 1n })).to.changeEtherBalance(escrow, 1n)
+      await time.setNextBlockTimestamp(expiry + 1n)
+      await expect(escrow.connect(leecher).topUp(escrowId, expiry + BigInt(DAY), { value: 1n })).to.be.revertedWithCustomError(escrow, 'EscrowExpired')
+      // The same second, the escrow is still redeemable.
+      const message = receipt(escrowId, seeder, parseEther('1'))
+      await time.setNextBlockTimestamp(expiry + 1n)
+      await expect(escrow.connect(seeder).redeem(message, await sign(leecher, domain, message))).to.changeEtherBalance(seeder, parseEther('1'))
+    })
+
+    it('does not overflow the settlement deadline of the latest possible expiry', async function () {
+      const { escrow, domain, leecher, seeder } = await loadFixture(deployEscrow)
+      const latest = (1n << 64n) - 1n
+      await escrow.connect(leecher).open(seeder.address, latest, { value: DEPOSIT })
+      const escrowId = await escrow.latestEscrowId(leecher.address, seeder.address)
+      await expect(escrow.connect(leecher).refund(escrowId)).to.be.revertedWithCustomError(escrow, 'EscrowNotExpired')
+      const message = receipt(escrowId, seeder, parseEther('1'))
+      await expect(escrow.connect(seeder).redeem(message, await sign(leecher, domain, message))).to.changeEtherBalance(seeder, parseEther('1'))
     })
 
     it('refunds once, only to the leecher, only a known escrow, only what is left', async function () {
       const { escrow, escrowId, domain, leecher, seeder, stranger } = await loadFixture(openEscrowFixture)
       const all = receipt(escrowId, seeder, DEPOSIT)
       await escrow.connect(seeder).redeem(all, await sign(leecher, domain, all))
-      await time.increaseTo((await escrow.escrowOf(escrowId)).expiry + 1n)
+      await time.increaseTo((await escrow.escrowOf(escrowId)).expiry + GRACE + 1n)
       await expect(escrow.connect(stranger).refund(escrowId)).to.be.revertedWithCustomError(escrow, 'NotLeecher')
       await expect(escrow.connect(leecher).refund(99n)).to.be.revertedWithCustomError(escrow, 'UnknownEscrow')
       await expect(escrow.connect(leecher).refund(escrowId)).to.be.revertedWithCustomError(escrow, 'NothingToRefund')
@@ -294,7 +343,7 @@ describe('ChiralEscrow', function () {
 
     it('refunds the rest once and then nothing', async function () {
       const { escrow, escrowId, leecher } = await loadFixture(openEscrowFixture)
-      await time.increaseTo((await escrow.escrowOf(escrowId)).expiry + 1n)
+      await time.increaseTo((await escrow.escrowOf(escrowId)).expiry + GRACE + 1n)
       await expect(escrow.connect(leecher).refund(escrowId)).to.changeEtherBalance(leecher, DEPOSIT)
       await expect(escrow.connect(leecher).refund(escrowId)).to.be.revertedWithCustomError(escrow, 'NothingToRefund')
       expect(await escrow.remainingOf(escrowId)).to.equal(0n)
