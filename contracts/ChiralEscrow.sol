@@ -43,10 +43,10 @@ contract ChiralEscrow is EIP712, ReentrancyGuard {
     /// refund could be mined "after expiry" while the seeder's last redeem, sent before expiry by
     /// its own clock, is still waiting to be included, and the redeem would lose the race. A seeder
     /// stops serving before `expiry` (with its own margin), so every receipt it holds is signed
-    /// before `expiry`; the grace then always leaves it ten minutes, far more than the drift plus
-    /// many blocks, to land its redeem before any refund is possible. The node has the same value
-    /// as SETTLEMENT_GRACE_SECONDS in node/payments/constants.ts.
-    uint64 public constant SETTLEMENT_GRACE = 10 minutes;
+    /// before `expiry`; the grace then adds a minute, four times the drift and a dozen blocks,
+    /// to the seeder's own margin for landing its redeem before any refund is possible. The node
+    /// has the same value as SETTLEMENT_GRACE_SECONDS in node/payments/constants.ts.
+    uint64 public constant SETTLEMENT_GRACE = 1 minutes;
 
     bytes32 public constant RECEIPT_TYPEHASH = keccak256(
         "Receipt(uint256 escrowId,address seeder,bytes32 contentId,uint64 contentBytes,uint128 cumulativeAmount)"

@@ -53,9 +53,7 @@ export const DEFAULT_REDEEM_THRESHOLD_WEI = '1000000000000000000'
  * drift. The contract has the same constant (`ChiralEscrow.SETTLEMENT_GRACE`); a contract test
  * asserts they are equal.
  */
-export const SETTLEMENT_GRACE_SECONDS = 600
-/** Escrows within this many seconds of expiry are redeemed whatever their pending value. */
-export const REDEEM_BEFORE_EXPIRY_SECONDS = 30
+export const SETTLEMENT_GRACE_SECONDS = 60
 /** How often seeders look for escrows to redeem and leechers for expired escrows to refund. */
 export const SETTLEMENT_INTERVAL_MS = 5_000
 /**

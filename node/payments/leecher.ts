@@ -11,7 +11,7 @@ import type { DownloadEntry } from '../transfer/downloads.js'
 import { ProtocolError, errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/log.js'
 import { Mutex } from '../util/mutex.js'
-import { BYTES_PER_MIB, ESCROW_MARGIN_PERCENT, GAS_RESERVE_WEI, MAX_PAYMENT_FRAME_BYTES, PAYMENT_PROTOCOL, SESSION_RETRY_INTERVAL_MS, SESSION_RETRY_LIMIT_MS } from './constants.js'
+import { BYTES_PER_MIB, ESCROW_MARGIN_PERCENT, GAS_RESERVE_WEI, MAX_PAYMENT_FRAME_BYTES, PAYMENT_PROTOCOL, SESSION_RETRY_INTERVAL_MS, SESSION_RETRY_LIMIT_MS, SETTLEMENT_GRACE_SECONDS } from './constants.js'
 import { CostTooHighError, InsufficientFundsError, PaymentsUnavailableError } from './errors.js'
 import type { EscrowClient } from './escrow-client.js'
 import { escrowKey } from './ledger.js'
@@ -195,20 +195,26 @@ export class LeecherPayments {
     return await this.escrows.values()
   }
 
-  /** Takes back what is left in expired escrows; returns the refunds made. */
+  /** Takes back what is left in escrows past their expiry and settlement grace; returns the refunds made. */
   async refundExpired (): Promise<Array<{ escrowId: string, txHash: string }>> {
     const escrow = this.options.escrow()
     if (escrow == null) return []
     const now = Math.floor(Date.now() / 1000)
     const refunds: Array<{ escrowId: string, txHash: string }> = []
     for (const own of await this.escrows.values()) {
-      if (own.refundTx != null || own.expiry >= now) continue
+      if (own.refundTx != null || own.expiry + SETTLEMENT_GRACE_SECONDS >= now) continue
       const state = await escrow.escrow(BigInt(own.escrowId))
       if (state.deposit === state.redeemed) {
         await this.escrows.put(escrowKey(own.escrowId), { ...own, refundTx: 'none' })
         continue
       }
-      const tx = await escrow.refund(BigInt(own.escrowId))
+      let tx
+      try {
+        tx = await escrow.refund(BigInt(own.escrowId))
+      } catch (err) {
+        this.options.log.warn({ escrowId: own.escrowId, err: errorMessage(err) }, 'could not refund an escrow; retrying later')
+        continue
+      }
       await this.escrows.put(escrowKey(own.escrowId), { ...own, refundTx: tx.hash })
       refunds.push({ escrowId: own.escrowId, txHash: tx.hash })
       this.options.log.info({ escrowId: own.escrowId, tx: tx.hash }, 'refunded an expired escrow')

@@ -1,6 +1,6 @@
 import type { Logger } from '../util/log.js'
 import { Mutex } from '../util/mutex.js'
-import { REDEEM_BEFORE_EXPIRY_SECONDS } from './constants.js'
+import { ESCROW_SERVE_MARGIN_SECONDS, SETTLEMENT_GRACE_SECONDS } from './constants.js'
 import type { EscrowClient } from './escrow-client.js'
 import { heldToSigned, type Claim, type EarningsLedger } from './ledger.js'
 
@@ -20,7 +20,8 @@ export class Redeemer {
 
   /**
    * Redeems held receipts in one batch: all of them when forced (`chiral claim`), otherwise once
-   * their pending value passes the threshold or an escrow nears expiry.
+   * their pending value passes the threshold or an escrow is as close to expiry as sessions may
+   * come (nothing more will be signed on it; the settlement grace still leaves room to land).
    */
   async redeem (force: boolean): Promise<Claim | undefined> {
     return await this.redeeming.run(async () => {
@@ -28,9 +29,9 @@ export class Redeemer {
       if (escrow == null) return undefined
       const now = Math.floor(Date.now() / 1000)
       const unredeemed = (await this.options.ledger.heldReceipts())
-        .filter(held => BigInt(held.cumulativeAmount) > BigInt(held.redeemedAmount) && held.expiry >= now)
+        .filter(held => BigInt(held.cumulativeAmount) > BigInt(held.redeemedAmount) && held.expiry + SETTLEMENT_GRACE_SECONDS >= now)
       const pending = unredeemed.reduce((sum, held) => sum + BigInt(held.cumulativeAmount) - BigInt(held.redeemedAmount), 0n)
-      const expiring = unredeemed.some(held => held.expiry - now <= REDEEM_BEFORE_EXPIRY_SECONDS)
+      const expiring = unredeemed.some(held => held.expiry - now <= ESCROW_SERVE_MARGIN_SECONDS)
       if (unredeemed.length === 0 || (!force && !expiring && pending < this.options.redeemThresholdWei)) return undefined
       const batch = await escrow.redeemBatch(unredeemed.map(heldToSigned))
       for (const held of unredeemed) {

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { JsonRpcProvider, id, parseEther, type Signer } from 'ethers'
 import { join } from 'node:path'
+import { MIN_ESCROW_REMAINING_SECONDS, SETTLEMENT_GRACE_SECONDS } from '../../node/payments/constants.js'
 import { ESCROW_PREDEPLOY_ADDRESS } from '../../node/payments/deployments.js'
 import { EscrowClient } from '../../node/payments/escrow-client.js'
 import { costOf } from '../../node/payments/pricing.js'
@@ -230,8 +231,8 @@ describe('paid downloads on a 3-node mining chain', function () {
     const dir = await network.tempDir('expiry-files')
     const original = await randomFile(dir, 'short.bin', 2 * MiB)
     const cid = await addFile(seederA.home, original.path, ['--price', PRICE_A.toString()])
-    // 90 s escrows: seeders open sessions only on escrows that live at least 60 s more.
-    const shortLived = await network.start('short-lived', { genesis: 'dev', env: { CHIRAL_ESCROW_DURATION_SECONDS: '90' }, bootstrap: [leecher.bootstrapAddress] })
+    // Seeders open sessions only on escrows that live MIN_ESCROW_REMAINING_SECONDS more.
+    const shortLived = await network.start('short-lived', { genesis: 'dev', env: { CHIRAL_ESCROW_DURATION_SECONDS: String(MIN_ESCROW_REMAINING_SECONDS + 30) }, bootstrap: [leecher.bootstrapAddress] })
     await leecher.ok('POST', '/api/wallet/send', { to: await walletOf(shortLived), amount: '2' })
     const ownView = new JsonRpcProvider(await rpcUrl(shortLived), undefined, { staticNetwork: true })
     await waitFor('the short-lived leecher to see its funds', async () => await ownView.getBalance(await walletOf(shortLived)) > 0n, { timeoutMs: 120_000, intervalMs: 500 })
@@ -244,7 +245,7 @@ describe('paid downloads on a 3-node mining chain', function () {
     const refunded = await waitFor('the leecher to refund after expiry, unasked', async () => {
       const [own] = await shortLived.ok<Array<{ escrowId: string, deposit: string, refundTx?: string }>>('GET', '/api/escrows')
       return own?.refundTx != null ? own : undefined
-    }, { timeoutMs: 150_000, intervalMs: 1000 })
+    }, { timeoutMs: (MIN_ESCROW_REMAINING_SECONDS + SETTLEMENT_GRACE_SECONDS) * 1000, intervalMs: 1000 })
     expect((await settled(provider, refunded.refundTx ?? '')).status, 'the refund transaction succeeded').to.equal('0x1')
     const state = await new EscrowClient(ESCROW_PREDEPLOY_ADDRESS, provider).escrow(BigInt(refunded.escrowId))
     expect(state.redeemed, 'the seeder got exactly what was signed').to.equal(worth)
