@@ -18,7 +18,15 @@ import { LevelChainDB } from './level-db.js'
 import { toStoredReceipt, type StoredReceipt } from './receipts.js'
 
 /** Blocks may be at most this far ahead of the local clock. */
-const MAX_FUTURE_BLOCK_SECONDS = 15n
+export const MAX_FUTURE_BLOCK_SECONDS = 15n
+/**
+ * The miner stamps a block at most this far ahead of its own clock. A block must be stamped at
+ * least a second after its parent, so fast blocks would run ahead of the clock until peers refuse
+ * them as from the future; instead the miner waits for its clock to catch up (as geth does).
+ * Kept well under MAX_FUTURE_BLOCK_SECONDS, so a peer whose clock is behind ours by up to the
+ * difference still accepts the block.
+ */
+export const MAX_MINED_AHEAD_SECONDS = 1n
 
 export interface TxLocation { blockHash: PrefixedHexString, blockNumber: string, index: number }
 

@@ -3,7 +3,7 @@ import { bytesToHex, equalsBytes, hexToBytes, type Address, type PrefixedHexStri
 import { EventEmitter } from 'node:events'
 import { errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/log.js'
-import type { Chain } from './chain.js'
+import { MAX_MINED_AHEAD_SECONDS, type Chain } from './chain.js'
 import { epochOf, powTarget, seedHash } from './ethash/index.js'
 import type { TxPool } from './txpool.js'
 
@@ -110,7 +110,7 @@ export class Miner extends EventEmitter<MinerEvents> {
     const latest = this.recentWork.at(-1)
     const fresh = latest != null && Date.now() - latest.builtAt < TEMPLATE_REFRESH_MS &&
       equalsBytes(latest.template.header.parentHash, this.chain.head.hash())
-    const work = fresh ? latest : await this.newWork()
+    const work = fresh ? latest : await this.newWork() as Work
     const boundary = min(powTarget(work.template.header.difficulty), MAX_UINT256)
     return [
       bytesToHex(work.sealHash),
@@ -138,7 +138,9 @@ export class Miner extends EventEmitter<MinerEvents> {
       this.roundStartedAt = Date.now()
       const refresh = setTimeout(() => { round.abort() }, TEMPLATE_REFRESH_MS)
       try {
-        const work = await this.newWork()
+        const work = await this.newWork(round.signal)
+        // Aborted while waiting for the clock: a new head, or the miner stopped.
+        if (work == null) continue
         const found = await this.search.mine({ sealHash: work.sealHash, blockNumber: work.template.header.number, difficulty: work.template.header.difficulty, signal: round.signal })
         if (found != null) await this.submit(work, found.nonce, found.mixHash)
       } catch (err) {
@@ -150,12 +152,46 @@ export class Miner extends EventEmitter<MinerEvents> {
     }
   }
 
-  private async newWork (): Promise<Work> {
-    const { block } = await this.chain.buildTemplate(await this.pool.executable(), this.coinbase, BigInt(Math.floor(Date.now() / 1000)))
-    const work = { template: block, sealHash: this.sealHashOf(block), builtAt: Date.now() }
-    this.recentWork.push(work)
-    if (this.recentWork.length > WORK_TEMPLATES_KEPT) this.recentWork.shift()
-    return work
+  /**
+   * A template on the current head, stamped at most MAX_MINED_AHEAD_SECONDS ahead of the clock;
+   * undefined if `signal` aborts the wait for the clock (without a signal it always returns one).
+   */
+  private async newWork (signal?: AbortSignal): Promise<Work | undefined> {
+    for (;;) {
+      if (!await this.waitForClock(signal)) return undefined
+      const now = BigInt(Math.floor(Date.now() / 1000))
+      const { block } = await this.chain.buildTemplate(await this.pool.executable(), this.coinbase, now)
+      // The head may have moved on meanwhile, to a block stamped further ahead: wait again.
+      if (block.header.timestamp > now + MAX_MINED_AHEAD_SECONDS) continue
+      const work = { template: block, sealHash: this.sealHashOf(block), builtAt: Date.now() }
+      this.recentWork.push(work)
+      if (this.recentWork.length > WORK_TEMPLATES_KEPT) this.recentWork.shift()
+      return work
+    }
+  }
+
+  /**
+   * A block is stamped at least a second after its parent. When that is more than
+   * MAX_MINED_AHEAD_SECONDS ahead of the clock (fast blocks, or a peer's clock ahead of ours), waits
+   * until it is not, as geth does, so no sealed block is refused as from the future. False if
+   * `signal` aborted the wait.
+   */
+  private async waitForClock (signal?: AbortSignal): Promise<boolean> {
+    const earliestMs = Number(this.chain.head.header.timestamp + 1n - MAX_MINED_AHEAD_SECONDS) * 1000
+    const waitMs = earliestMs - Date.now()
+    if (waitMs > 0) {
+      this.log.debug({ number: Number(this.chain.head.header.number) + 1, waitMs }, 'mining waits for the clock to reach the parent block\'s timestamp')
+      await new Promise<void>(resolve => {
+        const done = (): void => {
+          clearTimeout(timer)
+          signal?.removeEventListener('abort', done)
+          resolve()
+        }
+        const timer = setTimeout(done, waitMs)
+        signal?.addEventListener('abort', done, { once: true })
+      })
+    }
+    return signal?.aborted !== true
   }
 
   private async submit (work: Work, nonce: Uint8Array, mixHash: Uint8Array): Promise<boolean> {
