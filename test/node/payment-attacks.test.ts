@@ -53,9 +53,9 @@ describe('payment attacks on a seeder', function () {
   })
 
   afterEach(async function () {
-    await expectLedgerNeverNegative()
     for (const peer of peers.splice(0)) await peer.stop().catch(() => {})
-    if (this.currentTest?.state === 'failed') console.log(`seeder log:\n${seeder.logTail(60)}`)
+    if (this.currentTest?.state === 'failed') console.log(`daemon logs kept in ${await network.keepLogs(`payment-attacks ${this.currentTest.title}`)}`)
+    await expectLedgerNeverNegative()
   })
 
   after(async function () {

@@ -86,6 +86,10 @@ describe('paid downloads on a 3-node mining chain', function () {
     }, { timeoutMs: 120_000, intervalMs: 500 })
   })
 
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') console.log(`daemon logs kept in ${await network.keepLogs(`payments ${this.currentTest.title}`)}`)
+  })
+
   after(async function () {
     provider?.destroy()
     await network.cleanup()

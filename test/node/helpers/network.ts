@@ -1,7 +1,8 @@
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Daemon, type DaemonOptions } from './daemon.js'
+import { REPO_ROOT } from './paths.js'
 import { killAllTracked, run } from './processes.js'
 
 /**
@@ -41,6 +42,21 @@ export class TestNetwork {
     await Promise.all(others.map(async daemon => { await daemon.waitForPeers(1) }))
     if (others.length > 0) await first.waitForPeers(others.length)
     return [first, ...others]
+  }
+
+  /**
+   * Copies every daemon's log (and what it printed) to test-results/logs/<label>/, so a failed
+   * run can be explained after the temp directories are gone; returns that directory.
+   */
+  async keepLogs (label: string): Promise<string> {
+    const dir = join(REPO_ROOT, 'test-results', 'logs', label.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 100))
+    await mkdir(dir, { recursive: true })
+    for (const [index, daemon] of this.daemons.entries()) {
+      const name = `${String(index).padStart(2, '0')}-${daemon.name}`
+      await copyFile(join(daemon.home, 'logs', 'chiral.log'), join(dir, `${name}.log`)).catch(() => {})
+      await writeFile(join(dir, `${name}.stderr`), daemon.stderr)
+    }
+    return dir
   }
 
   registerMount (dir: string): void {
