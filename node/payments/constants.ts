@@ -65,3 +65,9 @@ export const DEFAULT_ESCROW_MINIMUM_DEPOSIT_WEI = '1000000000000000000'
 export const GAS_RESERVE_WEI = 10n ** 15n
 /** Each escrow holds the seeder's expected share of the file plus this margin, in percent. */
 export const ESCROW_MARGIN_PERCENT = 25n
+/**
+ * A seeder's claim is final once its transaction has this many confirmations on the node's own
+ * chain (its block and the ones on top); until then it is "confirming", and a reorganisation that
+ * drops it makes its receipts claimable again.
+ */
+export const DEFAULT_REDEEM_CONFIRMATIONS = 12
