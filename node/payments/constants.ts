@@ -45,6 +45,8 @@ export const ESCROW_RECHECK_INTERVAL_MS = 1_000
 export const SESSION_RETRY_INTERVAL_MS = 1_000
 /** ... and for at most this long. */
 export const SESSION_RETRY_LIMIT_MS = 30_000
+/** How long a leecher waits for a seeder to say where an escrow stands before a session ends. */
+export const BALANCE_QUERY_TIMEOUT_MS = 5_000
 /** A seeder redeems once this much (wei) is signed but unredeemed, or before expiry. */
 export const DEFAULT_REDEEM_THRESHOLD_WEI = '1000000000000000000'
 /**

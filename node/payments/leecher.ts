@@ -11,12 +11,12 @@ import type { DownloadEntry } from '../transfer/downloads.js'
 import { ProtocolError, errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/log.js'
 import { Mutex } from '../util/mutex.js'
-import { BYTES_PER_MIB, ESCROW_MARGIN_PERCENT, GAS_RESERVE_WEI, MAX_PAYMENT_FRAME_BYTES, PAYMENT_PROTOCOL, SESSION_RETRY_INTERVAL_MS, SESSION_RETRY_LIMIT_MS, SETTLEMENT_GRACE_SECONDS } from './constants.js'
+import { BALANCE_QUERY_TIMEOUT_MS, BYTES_PER_MIB, ESCROW_MARGIN_PERCENT, GAS_RESERVE_WEI, MAX_PAYMENT_FRAME_BYTES, PAYMENT_PROTOCOL, SESSION_RETRY_INTERVAL_MS, SESSION_RETRY_LIMIT_MS, SETTLEMENT_GRACE_SECONDS } from './constants.js'
 import { CostTooHighError, InsufficientFundsError, PaymentsUnavailableError } from './errors.js'
 import type { EscrowClient } from './escrow-client.js'
 import { escrowKey } from './ledger.js'
 import { costOf } from './pricing.js'
-import { parseSeederMessage, type SessionRefusedMessage } from './protocol.js'
+import { parseSeederMessage, type BalanceAnswerMessage, type SessionRefusedMessage } from './protocol.js'
 import { receiptContentId, signReceipt } from './receipts.js'
 
 export interface LeecherPaymentsOptions {
@@ -63,6 +63,9 @@ interface Session {
   seeder: string
   pricePerMiB: bigint
   credential: string
+  /** What requests this node called off on the seeder were worth (it may have counted them as served). */
+  calledOffWorth: bigint
+  balanceWaiters: Array<(balance: BalanceAnswerMessage) => void>
   out: Pushable<Uint8Array>
   sending: Promise<void>
 }
@@ -158,15 +161,30 @@ export class LeecherPayments {
   onChunkVerified (cid: string, peerId: string, bytes: number): void {
     const session = this.sessions.get(`${peerId}:${cid}`)
     if (session == null) return
-    void this.receipts.run(async () => {
+    this.payFor(session, costOf(bytes, session.pricePerMiB), BigInt(bytes)).catch(err => { this.options.log.warn({ err: errorMessage(err) }, 'could not sign a receipt') })
+  }
+
+  /**
+   * Notes a chunk request this node called off (a raced duplicate, a stopped download) after a
+   * paid seeder may have started serving it: the seeder counted it, so it is paid for when the
+   * download ends, up to what the seeder says is unpaid.
+   */
+  onChunkCalledOff (cid: string, peerId: string, bytes: number): void {
+    const session = this.sessions.get(`${peerId}:${cid}`)
+    if (session != null) session.calledOffWorth += costOf(bytes, session.pricePerMiB)
+  }
+
+  /** Adds `amount` (and `bytes` of the session's file) to the escrow's counter, then signs and sends the receipt. */
+  private async payFor (session: Session, amount: bigint, bytes: bigint): Promise<void> {
+    await this.receipts.run(async () => {
       const signer = this.options.signer()
       const escrow = this.options.escrow()
       if (signer == null || escrow == null) return
-      const signed = await this.recordSigned(session.escrowId, cid, costOf(bytes, session.pricePerMiB), BigInt(bytes))
+      const signed = await this.recordSigned(session.escrowId, session.cid, amount, bytes)
       if (signed == null) return
       const { cumulativeAmount, contentBytes } = signed
       const { message, signature } = await signReceipt(signer, await escrow.domain(), {
-        escrowId: session.escrowId, seeder: session.seeder, contentId: receiptContentId(parseContentId(cid)), contentBytes, cumulativeAmount
+        escrowId: session.escrowId, seeder: session.seeder, contentId: receiptContentId(parseContentId(session.cid)), contentBytes, cumulativeAmount
       })
       this.send(session.out, {
         type: 'receipt',
@@ -177,13 +195,42 @@ export class LeecherPayments {
         cumulativeAmount: message.cumulativeAmount.toString(),
         signature
       })
-    }).catch(err => { this.options.log.warn({ err: errorMessage(err) }, 'could not sign a receipt') })
+    })
   }
 
-  /** Ends a download's sessions once the seeders have acknowledged its last receipts (their streams close after). */
+  /**
+   * Pays for called-off requests before a session ends: never more than their worth, nor more
+   * than the seeder says its escrow is owed, so the escrow's credit window is whole for the next
+   * download instead of shrinking by every raced chunk.
+   */
+  private async settleCalledOff (session: Session): Promise<void> {
+    if (session.calledOffWorth === 0n) return
+    const balance = await this.askBalance(session)
+    const owed = BigInt(balance.servedAmount) - BigInt(balance.receiptedAmount)
+    const amount = owed < session.calledOffWorth ? owed : session.calledOffWorth
+    session.calledOffWorth = 0n
+    if (amount > 0n) await this.payFor(session, amount, 0n)
+  }
+
+  private async askBalance (session: Session): Promise<BalanceAnswerMessage> {
+    const answer = new Promise<BalanceAnswerMessage>((resolve, reject) => {
+      const timer = setTimeout(() => { reject(new Error('the seeder did not answer a balance query')) }, BALANCE_QUERY_TIMEOUT_MS)
+      session.balanceWaiters.push(balance => {
+        clearTimeout(timer)
+        resolve(balance)
+      })
+    })
+    this.send(session.out, { type: 'balance' })
+    return await answer
+  }
+
   async endDownload (cid: string): Promise<void> {
     await this.receipts.run(async () => {})
     const ending = [...this.sessions.values()].filter(session => session.cid === cid)
+    await Promise.all(ending.map(async session => {
+      await this.settleCalledOff(session).catch(err => { this.options.log.warn({ peer: session.peerId, err: errorMessage(err) }, 'could not pay for called-off requests') })
+    }))
+    await this.receipts.run(async () => {})
     for (const session of ending) {
       this.sessions.delete(`${session.peerId}:${cid}`)
       session.out.end()
@@ -294,6 +341,8 @@ export class LeecherPayments {
       seeder: record.wallet,
       pricePerMiB: BigInt(record.pricePerMiB),
       credential: answer.credential,
+      calledOffWorth: 0n,
+      balanceWaiters: [],
       out,
       sending: sink
     }
@@ -307,8 +356,9 @@ export class LeecherPayments {
       for (;;) {
         const raw = await this.receive(reader, true)
         if (raw === undefined) return
-        const ack = parseSeederMessage(raw)
-        if (ack.type === 'ack' && ack.error != null) this.options.log.warn({ peer: session.peerId, error: ack.error }, 'seeder rejected a receipt')
+        const answer = parseSeederMessage(raw)
+        if (answer.type === 'balance') session.balanceWaiters.shift()?.(answer)
+        if (answer.type === 'ack' && answer.error != null) this.options.log.warn({ peer: session.peerId, error: answer.error }, 'seeder rejected a receipt')
       }
     } catch (err) {
       this.options.log.debug({ peer: session.peerId, err: errorMessage(err) }, 'payment stream ended')

@@ -41,6 +41,18 @@ export const ReceiptFrame = Type.Object({
   signature: Type.String({ pattern: '^0x[0-9a-fA-F]{130}$' })
 }, { additionalProperties: false })
 
+/** Leecher -> seeder: where does the escrow stand? (asked before a download's sessions end) */
+export const BalanceQuery = Type.Object({
+  type: Type.Literal('balance')
+}, { additionalProperties: false })
+
+/** Seeder -> leecher: the escrow's highest receipt held and the worth of everything served on it. */
+export const BalanceAnswer = Type.Object({
+  type: Type.Literal('balance'),
+  receiptedAmount: Uint,
+  servedAmount: Uint
+}, { additionalProperties: false })
+
 /** Seeder -> leecher: the receipt is stored durably (or why it was not). */
 export const ReceiptAck = Type.Object({
   type: Type.Literal('ack'),
@@ -53,16 +65,18 @@ export type SessionAcceptedMessage = Static<typeof SessionAccepted>
 export type SessionRefusedMessage = Static<typeof SessionRefused>
 export type ReceiptFrameMessage = Static<typeof ReceiptFrame>
 export type ReceiptAckMessage = Static<typeof ReceiptAck>
+export type BalanceQueryMessage = Static<typeof BalanceQuery>
+export type BalanceAnswerMessage = Static<typeof BalanceAnswer>
 
-const LeecherMessage = Type.Union([OpenSession, ReceiptFrame])
-const SeederMessage = Type.Union([SessionAccepted, SessionRefused, ReceiptAck])
+const LeecherMessage = Type.Union([OpenSession, ReceiptFrame, BalanceQuery])
+const SeederMessage = Type.Union([SessionAccepted, SessionRefused, ReceiptAck, BalanceAnswer])
 
-export function parseLeecherMessage (value: unknown): OpenSessionMessage | ReceiptFrameMessage {
+export function parseLeecherMessage (value: unknown): OpenSessionMessage | ReceiptFrameMessage | BalanceQueryMessage {
   if (!Value.Check(LeecherMessage, value)) throw new ProtocolError('malformed payment message')
   return value
 }
 
-export function parseSeederMessage (value: unknown): SessionAcceptedMessage | SessionRefusedMessage | ReceiptAckMessage {
+export function parseSeederMessage (value: unknown): SessionAcceptedMessage | SessionRefusedMessage | ReceiptAckMessage | BalanceAnswerMessage {
   if (!Value.Check(SeederMessage, value)) throw new ProtocolError('malformed payment answer')
   return value
 }

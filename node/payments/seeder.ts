@@ -126,6 +126,9 @@ export class SeederPayments implements ServeGate {
           }
           session = opened
           out.push(frameJson({ type: 'accepted', credential: session.credential, creditWindowBytes: this.options.creditWindowBytes, receiptedAmount: session.account.receipted.toString() }))
+        } else if (message.type === 'balance') {
+          if (session == null) throw new Error('balance asked before a session was opened')
+          out.push(frameJson({ type: 'balance', receiptedAmount: session.account.receipted.toString(), servedAmount: session.account.served.toString() }))
         } else {
           if (session == null) throw new Error('receipt before a session was opened')
           const current = session
