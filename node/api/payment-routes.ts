@@ -27,8 +27,12 @@ export function registerPaymentRoutes (app: FastifyInstance, node: ChiralNode, p
     return { cid, name: first.name, ...node.payments.leecher.quote(sameFile, first.size, maxPrice) }
   })
 
-  app.get(`${prefix}/earnings`, { schema: { summary: 'Earnings as a seeder: pending and redeemed, per file and per peer, with claims' } }, async () => {
-    const view = await node.payments.ledger.view()
+  app.get(`${prefix}/earnings`, {
+    schema: {
+      summary: 'Earnings as a seeder: pending, confirming (claimed, not yet final) and redeemed (final), per file and per peer, with claims and their status'
+    }
+  }, async () => {
+    const view = await node.payments.ledger.view(node.chainService.chain.head.header.number)
     const files = await Promise.all(view.files.map(async file => ({ ...file, name: (await node.store.get(file.cid))?.name ?? file.cid })))
     return { ...view, files }
   })

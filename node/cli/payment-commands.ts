@@ -13,12 +13,26 @@ interface QuoteView {
   totalCostWei: string
 }
 
+interface EarningsTotals { pendingWei: string, confirmingWei: string, redeemedWei: string, bytes: string }
 interface EarningsView {
   pendingWei: string
+  confirmingWei: string
   redeemedWei: string
-  files: Array<{ cid: string, pendingWei: string, redeemedWei: string, bytes: string }>
-  peers: Array<{ peerId: string, wallet: string, pendingWei: string, redeemedWei: string, bytes: string }>
-  claims: Array<{ txHash: string, amountWei: string, at: number, escrows: number }>
+  files: Array<EarningsTotals & { cid: string, name?: string }>
+  peers: Array<EarningsTotals & { peerId: string, wallet: string }>
+  claims: Array<{ txHash: string, amountWei: string, at: number, escrows: number, status?: string, confirmations?: number, droppedAt?: number }>
+}
+
+/** pending, confirming and redeemed (final) amounts of one row, in wei. */
+function amounts (row: Omit<EarningsTotals, 'bytes'>): string {
+  return `pending ${row.pendingWei} wei  confirming ${row.confirmingWei} wei  redeemed ${row.redeemedWei} wei`
+}
+
+function claimState (claim: EarningsView['claims'][number]): string {
+  const status = claim.status ?? 'final'
+  const depth = status === 'confirming' && claim.confirmations != null ? ` (${claim.confirmations} confirmation${claim.confirmations === 1 ? '' : 's'})` : ''
+  const reorg = claim.droppedAt != null && status !== 'dropped' ? `, dropped by a reorganisation at ${new Date(claim.droppedAt).toISOString()} and mined again` : ''
+  return `${status}${depth}${reorg}`
 }
 
 /**
@@ -47,7 +61,7 @@ export async function confirmCost (api: ApiClient, cid: string, options: { yes?:
 
 export function registerPaymentCommands (program: Command, client: () => ApiClient): void {
   program.command('earnings')
-    .description('what this node earned as a seeder: pending and redeemed, per file and per peer')
+    .description('what this node earned as a seeder: pending, confirming (claimed, not yet final) and redeemed, per file and per peer')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const view = await client().request<EarningsView>('GET', '/api/earnings')
@@ -55,10 +69,10 @@ export function registerPaymentCommands (program: Command, client: () => ApiClie
         process.stdout.write(JSON.stringify(view, null, 2) + '\n')
         return
       }
-      process.stdout.write(`pending ${formatChi(BigInt(view.pendingWei))} CHI, redeemed ${formatChi(BigInt(view.redeemedWei))} CHI\n`)
-      for (const file of view.files) process.stdout.write(`file ${file.cid}  ${formatBytes(Number(file.bytes))}  pending ${file.pendingWei} wei  redeemed ${file.redeemedWei} wei\n`)
-      for (const peer of view.peers) process.stdout.write(`peer ${peer.peerId} (${peer.wallet})  ${formatBytes(Number(peer.bytes))}  pending ${peer.pendingWei} wei  redeemed ${peer.redeemedWei} wei\n`)
-      for (const claim of view.claims) process.stdout.write(`claim ${claim.txHash}  ${claim.amountWei} wei from ${claim.escrows} escrow(s)  ${new Date(claim.at).toISOString()}\n`)
+      process.stdout.write(`pending ${formatChi(BigInt(view.pendingWei))} CHI, confirming ${formatChi(BigInt(view.confirmingWei))} CHI, redeemed ${formatChi(BigInt(view.redeemedWei))} CHI\n`)
+      for (const file of view.files) process.stdout.write(`file ${file.cid}  ${formatBytes(Number(file.bytes))}  ${amounts(file)}\n`)
+      for (const peer of view.peers) process.stdout.write(`peer ${peer.peerId} (${peer.wallet})  ${formatBytes(Number(peer.bytes))}  ${amounts(peer)}\n`)
+      for (const claim of view.claims) process.stdout.write(`claim ${claim.txHash}  ${claim.amountWei} wei from ${claim.escrows} escrow(s)  ${new Date(claim.at).toISOString()}  ${claimState(claim)}\n`)
     })
 
   program.command('claim')

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import {
-  DEFAULT_CREDIT_WINDOW_BYTES, DEFAULT_ESCROW_DURATION_SECONDS, DEFAULT_ESCROW_MINIMUM_DEPOSIT_WEI, DEFAULT_REDEEM_THRESHOLD_WEI
+  DEFAULT_CREDIT_WINDOW_BYTES, DEFAULT_ESCROW_DURATION_SECONDS, DEFAULT_ESCROW_MINIMUM_DEPOSIT_WEI, DEFAULT_REDEEM_CONFIRMATIONS,
+  DEFAULT_REDEEM_THRESHOLD_WEI
 } from '../payments/constants.js'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
@@ -40,6 +41,7 @@ export const ConfigSchema = Type.Object({
   creditWindowBytes: Type.Integer({ minimum: 0, description: 'bytes served to a paying peer ahead of its receipts' }),
   escrowDurationSeconds: Type.Integer({ minimum: 60, description: 'lifetime of the escrows this node opens as a leecher' }),
   redeemThresholdWei: Type.String({ pattern: '^[0-9]{1,78}$', description: 'signed but unredeemed wei at which a seeder redeems on its own' }),
+  redeemConfirmations: Type.Integer({ minimum: 1, maximum: 10_000, description: 'confirmations (blocks) after which a claim is final; a reorganisation that drops it before makes it claimable again' }),
   escrowMinimumDepositWei: Type.String({ pattern: '^[0-9]{1,78}$', description: 'smallest deposit of a new escrow, so later downloads reuse it' }),
   logLevel: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map(level => Type.Literal(level)))
 }, { additionalProperties: false })
@@ -70,6 +72,7 @@ export function defaultConfig (): Config {
     creditWindowBytes: DEFAULT_CREDIT_WINDOW_BYTES,
     escrowDurationSeconds: DEFAULT_ESCROW_DURATION_SECONDS,
     redeemThresholdWei: DEFAULT_REDEEM_THRESHOLD_WEI,
+    redeemConfirmations: DEFAULT_REDEEM_CONFIRMATIONS,
     escrowMinimumDepositWei: DEFAULT_ESCROW_MINIMUM_DEPOSIT_WEI,
     logLevel: 'info'
   }
@@ -103,6 +106,7 @@ const ENV_OVERRIDES: Record<string, (config: Config, value: string) => void> = {
   CHIRAL_CREDIT_WINDOW_BYTES: (c, v) => { c.creditWindowBytes = Number(v) },
   CHIRAL_ESCROW_DURATION_SECONDS: (c, v) => { c.escrowDurationSeconds = Number(v) },
   CHIRAL_REDEEM_THRESHOLD_WEI: (c, v) => { c.redeemThresholdWei = v },
+  CHIRAL_REDEEM_CONFIRMATIONS: (c, v) => { c.redeemConfirmations = Number(v) },
   CHIRAL_ESCROW_MINIMUM_DEPOSIT_WEI: (c, v) => { c.escrowMinimumDepositWei = v },
   CHIRAL_LOG_LEVEL: (c, v) => { c.logLevel = v as Config['logLevel'] }
 }

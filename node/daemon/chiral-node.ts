@@ -115,6 +115,7 @@ export class ChiralNode {
         creditWindowBytes: this.config.creditWindowBytes,
         escrowDurationSeconds: this.config.escrowDurationSeconds,
         redeemThresholdWei: BigInt(this.config.redeemThresholdWei),
+        redeemConfirmations: this.config.redeemConfirmations,
         escrowMinimumDepositWei: BigInt(this.config.escrowMinimumDepositWei)
       },
       log: this.log

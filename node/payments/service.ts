@@ -1,5 +1,6 @@
-import { createAddressFromString } from '@ethereumjs/util'
+import { bytesToHex, createAddressFromString, type PrefixedHexString } from '@ethereumjs/util'
 import { JsonRpcProvider } from 'ethers'
+import type { HeadChange } from '../chain/chain.js'
 import type { ChainService } from '../chain/service.js'
 import type { ContentStore } from '../content/store.js'
 import type { Database } from '../db/database.js'
@@ -12,13 +13,15 @@ import { PAYMENT_PROTOCOL, SETTLEMENT_INTERVAL_MS } from './constants.js'
 import { EscrowClient } from './escrow-client.js'
 import { EarningsLedger } from './ledger.js'
 import { LeecherPayments, type LeecherPaymentsOptions } from './leecher.js'
-import { Redeemer } from './redeemer.js'
+import { Redeemer, type ClaimChain } from './redeemer.js'
 import { SeederPayments } from './seeder.js'
 
 export interface PaymentTerms {
   creditWindowBytes: number
   escrowDurationSeconds: number
   redeemThresholdWei: bigint
+  /** Confirmations after which a claim is final. */
+  redeemConfirmations: number
   escrowMinimumDepositWei: bigint
 }
 
@@ -45,6 +48,10 @@ export class PaymentsService {
   private provider?: JsonRpcProvider
   private client?: { signer: unknown, escrow: EscrowClient }
   private timer?: NodeJS.Timeout
+  private readonly onHead = (change: HeadChange): void => {
+    // A reorganisation may have dropped a claim: seen at once, before the chain mines it again.
+    if (change.removed.length > 0) this.redeemer.requestFollow()
+  }
   /** Every transaction of the node wallet goes through here, so two never take the same nonce. */
   private readonly submissions = new Mutex()
 
@@ -65,7 +72,14 @@ export class PaymentsService {
       creditWindowBytes: options.terms.creditWindowBytes,
       log: options.log
     })
-    this.redeemer = new Redeemer({ ledger: this.ledger, escrow, redeemThresholdWei: options.terms.redeemThresholdWei, log: options.log })
+    this.redeemer = new Redeemer({
+      ledger: this.ledger,
+      escrow,
+      chain: claimChain(options.chain),
+      redeemThresholdWei: options.terms.redeemThresholdWei,
+      confirmations: options.terms.redeemConfirmations,
+      log: options.log
+    })
     this.leecher = createLeecher({
       db: options.db,
       host: options.host,
@@ -83,12 +97,14 @@ export class PaymentsService {
     await this.options.host.handle(PAYMENT_PROTOCOL, ({ stream, connection }) => {
       void this.seeder.handle(stream, connection.remotePeer.toString())
     })
+    this.options.chain.chain.on('head', this.onHead)
     this.timer = setInterval(() => { void this.settle() }, SETTLEMENT_INTERVAL_MS)
     this.timer.unref()
   }
 
   async stop (): Promise<void> {
     clearInterval(this.timer)
+    this.options.chain.chain.off('head', this.onHead)
     await this.options.host.unhandle(PAYMENT_PROTOCOL).catch(() => {})
     this.provider?.destroy()
   }
@@ -112,10 +128,25 @@ export class PaymentsService {
 
   private async settle (): Promise<void> {
     try {
+      await this.redeemer.followClaims()
       await this.redeemer.redeem(false)
       await this.leecher.refundExpired()
     } catch (err) {
       this.options.log.warn({ err: errorMessage(err) }, 'settlement failed; retrying later')
+    }
+  }
+}
+
+/** The node's own chain as the redeemer reads it: in-process index and receipt reads, no RPC. */
+function claimChain (service: ChainService): ClaimChain {
+  return {
+    headNumber: () => service.chain.head.header.number,
+    findTransaction: async hash => {
+      const found = await service.chain.findTransaction(hash as PrefixedHexString)
+      if (found == null) return undefined
+      const receipt = (await service.chain.getReceipts(found.block))[found.index]
+      if (receipt == null) return undefined
+      return { blockNumber: found.block.header.number, blockHash: bytesToHex(found.block.hash()), status: receipt.status, logs: receipt.logs }
     }
   }
 }

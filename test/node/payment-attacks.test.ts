@@ -18,9 +18,10 @@ const FILE_SIZE = 24 * MiB
 
 interface EarningsView {
   pendingWei: string
+  confirmingWei: string
   redeemedWei: string
-  files: Array<{ pendingWei: string, redeemedWei: string }>
-  peers: Array<{ pendingWei: string, redeemedWei: string }>
+  files: Array<{ pendingWei: string, confirmingWei: string, redeemedWei: string }>
+  peers: Array<{ pendingWei: string, confirmingWei: string, redeemedWei: string }>
 }
 
 /**
@@ -97,6 +98,7 @@ describe('payment attacks on a seeder', function () {
     const view = await seeder.ok<EarningsView>('GET', '/api/earnings')
     for (const totals of [view, ...view.files, ...view.peers]) {
       expect(BigInt(totals.pendingWei) >= 0n, `pending ${totals.pendingWei}`).to.equal(true)
+      expect(BigInt(totals.confirmingWei) >= 0n, `confirming ${totals.confirmingWei}`).to.equal(true)
       expect(BigInt(totals.redeemedWei) >= 0n, `redeemed ${totals.redeemedWei}`).to.equal(true)
     }
   }
@@ -159,7 +161,8 @@ describe('payment attacks on a seeder', function () {
     expect(claim.claim?.amountWei, 'the claim redeems the 8 MiB receipt').to.equal(costOf(8 * MiB, PRICE).toString())
     expect((await escrow.escrow(escrowId)).redeemed).to.equal(costOf(8 * MiB, PRICE))
     const after = await seeder.ok<EarningsView>('GET', '/api/earnings')
-    expect(BigInt(after.pendingWei) + BigInt(after.redeemedWei)).to.equal(BigInt(before.pendingWei) + BigInt(before.redeemedWei))
+    const total = (view: EarningsView): bigint => BigInt(view.pendingWei) + BigInt(view.confirmingWei) + BigInt(view.redeemedWei)
+    expect(total(after)).to.equal(total(before))
   })
 
   it('stops serving an escrow near its expiry, whatever the session was told when it opened', async function () {

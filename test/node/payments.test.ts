@@ -18,6 +18,8 @@ const REWARD_SINK = '0x000000000000000000000000000000000000dEaD'
 const PRICE_A = 10n ** 16n
 const PRICE_B = 3n * 10n ** 16n
 const FILE_SIZE = 24 * MiB
+/** Seeders count a claim final at the depth this test waits for on the leecher's chain (see settled). */
+const SEEDER_ENV = { CHIRAL_REDEEM_CONFIRMATIONS: '3' }
 
 interface ChainTx { gasUsed: string, effectiveGasPrice: string, status: string, blockNumber: string }
 
@@ -41,9 +43,19 @@ async function unlockNodeWallet (daemon: Daemon, provider: JsonRpcProvider): Pro
   return (await unlockWallet((await currentWallet(daemon.home)).file, password)).connect(provider)
 }
 
-async function earningsFor (daemon: Daemon, cid: string): Promise<{ name: string, pendingWei: string, redeemedWei: string, bytes: string } | undefined> {
-  const view = await daemon.ok<{ files: Array<{ cid: string, name: string, pendingWei: string, redeemedWei: string, bytes: string }> }>('GET', '/api/earnings')
+interface FileEarnings { cid: string, name: string, pendingWei: string, confirmingWei: string, redeemedWei: string, bytes: string }
+
+async function earningsFor (daemon: Daemon, cid: string): Promise<FileEarnings | undefined> {
+  const view = await daemon.ok<{ files: FileEarnings[] }>('GET', '/api/earnings')
   return view.files.find(file => file.cid === cid)
+}
+
+/** Waits until a file's earnings are all redeemed and final (its claim confirmed deep enough). */
+async function finalEarnings (daemon: Daemon, cid: string): Promise<FileEarnings | undefined> {
+  return await waitFor(`${daemon.name}'s claim on ${cid} to be final`, async () => {
+    const file = await earningsFor(daemon, cid)
+    return file != null && file.pendingWei === '0' && file.confirmingWei === '0' ? file : undefined
+  }, { timeoutMs: 90_000, intervalMs: 250 })
 }
 
 async function walletOf (daemon: Daemon): Promise<string> {
@@ -70,7 +82,7 @@ describe('paid downloads on a 3-node mining chain', function () {
     this.timeout(300_000)
     leecher = await network.start('leecher', { mine: true, genesis: 'dev' })
     // Slow enough that a seeder the leecher's discovery finds a moment late still delivers a share.
-    const seederOptions = { mine: true, genesis: 'dev', coinbase: REWARD_SINK, maxUploadRate: '2MiB', bootstrap: [leecher.bootstrapAddress] }
+    const seederOptions = { mine: true, genesis: 'dev', coinbase: REWARD_SINK, maxUploadRate: '2MiB', bootstrap: [leecher.bootstrapAddress], env: SEEDER_ENV }
     seederA = await network.start('seeder-a', seederOptions)
     seederB = await network.start('seeder-b', seederOptions)
     await leecher.waitForPeers(2)
@@ -151,10 +163,12 @@ describe('paid downloads on a 3-node mining chain', function () {
     }
     expect(redeemed, 'the escrows fell by exactly what the seeders received').to.equal(worthA + worthB)
 
-    const earnings = await seederA.ok<{ redeemedWei: string, pendingWei: string, files: Array<{ cid: string, bytes: string }> }>('GET', '/api/earnings')
+    await finalEarnings(seederA, cid)
+    const earnings = await seederA.ok<{ redeemedWei: string, confirmingWei: string, pendingWei: string, files: FileEarnings[] }>('GET', '/api/earnings')
     expect(earnings.redeemedWei).to.equal(worthA.toString())
+    expect(earnings.confirmingWei).to.equal('0')
     expect(earnings.pendingWei).to.equal('0')
-    expect(earnings.files).to.deep.equal([{ cid, name: 'paid.bin', pendingWei: '0', redeemedWei: worthA.toString(), bytes: String(bytesFrom(seederA)) }])
+    expect(earnings.files).to.deep.equal([{ cid, name: 'paid.bin', pendingWei: '0', confirmingWei: '0', redeemedWei: worthA.toString(), bytes: String(bytesFrom(seederA)) }])
   })
 
   it('keeps receipts across a kill -9 of the seeder and redeems them after the restart', async function () {
@@ -165,17 +179,17 @@ describe('paid downloads on a 3-node mining chain', function () {
     expect(get.code, describeResult(get)).to.equal(0)
     const held = await earningsFor(seederA, cid)
     const worth = costOf(6 * MiB, PRICE_A)
-    expect(held).to.deep.equal({ cid, name: 'crash.bin', pendingWei: worth.toString(), redeemedWei: '0', bytes: String(6 * MiB) })
+    expect(held).to.deep.equal({ cid, name: 'crash.bin', pendingWei: worth.toString(), confirmingWei: '0', redeemedWei: '0', bytes: String(6 * MiB) })
 
     await seederA.kill9()
-    seederA = await network.start('seeder-a', { mine: true, genesis: 'dev', coinbase: REWARD_SINK, maxUploadRate: '2MiB', bootstrap: [leecher.bootstrapAddress], home: seederA.home })
+    seederA = await network.start('seeder-a', { mine: true, genesis: 'dev', coinbase: REWARD_SINK, maxUploadRate: '2MiB', bootstrap: [leecher.bootstrapAddress], home: seederA.home, env: SEEDER_ENV })
     expect(await earningsFor(seederA, cid), 'the receipts survived kill -9').to.deep.equal(held)
     const wallet = await walletOf(seederA)
     const before = await provider.getBalance(wallet)
     const { txHashes } = await seederA.ok<{ txHashes: string[] }>('POST', '/api/earnings/claim', {})
     const receipt = await settled(provider, txHashes[0] ?? '')
     expect(await provider.getBalance(wallet) - before).to.equal(worth - BigInt(receipt.gasUsed) * BigInt(receipt.effectiveGasPrice))
-    expect(await earningsFor(seederA, cid)).to.deep.equal({ cid, name: 'crash.bin', pendingWei: '0', redeemedWei: worth.toString(), bytes: String(6 * MiB) })
+    expect(await finalEarnings(seederA, cid)).to.deep.equal({ cid, name: 'crash.bin', pendingWei: '0', confirmingWei: '0', redeemedWei: worth.toString(), bytes: String(6 * MiB) })
   })
 
   it('keeps the price a download started with when the seeder raises it midway', async function () {

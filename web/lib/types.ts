@@ -63,12 +63,24 @@ export interface Quote {
   totalCostWei: string
 }
 
-export interface Earnings {
-  pendingWei: string
-  redeemedWei: string
-  files: Array<{ cid: string, name: string, pendingWei: string, redeemedWei: string, bytes: string }>
-  peers: Array<{ peerId: string, wallet: string, pendingWei: string, redeemedWei: string, bytes: string }>
-  claims: Array<{ txHash: string, amountWei: string, at: number, escrows: number }>
+/** pendingWei: not yet claimed; confirmingWei: claimed, its transaction not yet final; redeemedWei: final. */
+export interface EarningsTotals { pendingWei: string, confirmingWei: string, redeemedWei: string, bytes: string }
+
+export interface Earnings extends Omit<EarningsTotals, 'bytes'> {
+  files: Array<EarningsTotals & { cid: string, name: string }>
+  peers: Array<EarningsTotals & { peerId: string, wallet: string }>
+  claims: Array<{
+    txHash: string
+    amountWei: string
+    at: number
+    escrows: number
+    /** Absent on claims from before statuses (final). */
+    status?: 'confirming' | 'final' | 'dropped'
+    /** Blocks deep on the node's chain (its block and the ones on top), while not dropped. */
+    confirmations?: number
+    /** When a reorganisation last took the claim off the chain. */
+    droppedAt?: number
+  }>
 }
 
 export interface ChainInfo {

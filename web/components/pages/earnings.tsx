@@ -39,7 +39,8 @@ function EarningsView ({ earnings }: { earnings: Earnings }): ReactNode {
     <>
       <section className="stats" aria-label="Totals">
         <Stat label="Pending" value={formatChi(earnings.pendingWei)} detail="owed for chunks served, not yet claimed" />
-        <Stat label="Redeemed" value={formatChi(earnings.redeemedWei)} detail="claimed on chain" />
+        <Stat label="Confirming" value={formatChi(earnings.confirmingWei)} detail="claimed, waiting for enough blocks on top" />
+        <Stat label="Redeemed" value={formatChi(earnings.redeemedWei)} detail="claimed on chain, final" />
       </section>
       <Card
         title="Claim"
@@ -86,7 +87,7 @@ function EarningsView ({ earnings }: { earnings: Earnings }): ReactNode {
           : (
             <TableScroll label="Claim transactions">
               <table>
-                <thead><tr><th scope="col">When</th><th scope="col">Transaction</th><th scope="col" className="num">Amount</th><th scope="col" className="num">Escrows</th></tr></thead>
+                <thead><tr><th scope="col">When</th><th scope="col">Transaction</th><th scope="col" className="num">Amount</th><th scope="col" className="num">Escrows</th><th scope="col">Status</th></tr></thead>
                 <tbody>
                   {[...earnings.claims].sort((a, b) => b.at - a.at).map(claim => (
                     <tr key={claim.txHash}>
@@ -94,6 +95,7 @@ function EarningsView ({ earnings }: { earnings: Earnings }): ReactNode {
                       <td><Mono value={claim.txHash} keep={10} /></td>
                       <td className="num">{formatChi(claim.amountWei)}</td>
                       <td className="num">{claim.escrows}</td>
+                      <td>{claimStatus(claim)}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -105,15 +107,22 @@ function EarningsView ({ earnings }: { earnings: Earnings }): ReactNode {
   )
 }
 
-/** Running total of redeemed CHI, oldest claim first (floats are fine for a chart). */
+/** Running total of redeemed CHI, oldest claim first, without claims a reorganisation dropped (floats are fine for a chart). */
 function cumulative (claims: Earnings['claims']): number[] {
   let total = 0
-  return [0, ...[...claims].sort((a, b) => a.at - b.at).map(claim => (total += Number(claim.amountWei) / WEI_PER_CHI))]
+  return [0, ...[...claims].filter(claim => claim.status !== 'dropped').sort((a, b) => a.at - b.at).map(claim => (total += Number(claim.amountWei) / WEI_PER_CHI))]
 }
 
-interface BreakdownRow { key: string, label: ReactNode, bytes: string, pendingWei: string, redeemedWei: string }
+function claimStatus (claim: Earnings['claims'][number]): string {
+  const reorg = claim.droppedAt != null ? ' (was dropped by a reorganisation)' : ''
+  if (claim.status === 'dropped') return 'dropped by a reorganisation, claimable again'
+  if (claim.status === 'confirming') return `confirming${claim.confirmations == null ? '' : `, ${claim.confirmations} block${claim.confirmations === 1 ? '' : 's'} deep`}${reorg}`
+  return `final${reorg}`
+}
 
-/** Served bytes, pending and redeemed CHI, one row per file or per peer. */
+interface BreakdownRow { key: string, label: ReactNode, bytes: string, pendingWei: string, confirmingWei: string, redeemedWei: string }
+
+/** Served bytes, pending, confirming and redeemed CHI, one row per file or per peer. */
 function BreakdownCard ({ title, empty, column, rows }: { title: string, empty: string, column: string, rows: BreakdownRow[] }): ReactNode {
   return (
     <Card title={title}>
@@ -122,13 +131,14 @@ function BreakdownCard ({ title, empty, column, rows }: { title: string, empty: 
         : (
           <TableScroll label={`Earnings ${title.toLowerCase()}`}>
             <table>
-              <thead><tr><th scope="col">{column}</th><th scope="col" className="num">Served</th><th scope="col" className="num">Pending</th><th scope="col" className="num">Redeemed</th></tr></thead>
+              <thead><tr><th scope="col">{column}</th><th scope="col" className="num">Served</th><th scope="col" className="num">Pending</th><th scope="col" className="num">Confirming</th><th scope="col" className="num">Redeemed</th></tr></thead>
               <tbody>
                 {rows.map(row => (
                   <tr key={row.key}>
                     <td className="wrap">{row.label}</td>
                     <td className="num">{formatBytes(Number(row.bytes))}</td>
                     <td className="num">{formatChi(row.pendingWei)}</td>
+                    <td className="num">{formatChi(row.confirmingWei)}</td>
                     <td className="num">{formatChi(row.redeemedWei)}</td>
                   </tr>
                 ))}

@@ -14,7 +14,7 @@ import type { Earnings, SeedFile } from '@/lib/types'
 export function FilesPage (): ReactNode {
   const files = useApiQuery<SeedFile[]>('/api/files', 5000)
   const earnings = useApiQuery<Earnings>('/api/earnings', 10_000)
-  const earnedByCid = new Map((earnings.data?.files ?? []).map(file => [file.cid, BigInt(file.pendingWei) + BigInt(file.redeemedWei)]))
+  const earnedByCid = new Map((earnings.data?.files ?? []).map(file => [file.cid, BigInt(file.pendingWei) + BigInt(file.confirmingWei) + BigInt(file.redeemedWei)]))
 
   return (
     <>
