@@ -8,6 +8,7 @@ import { Address, ValueEncoding, bytesToHex, equalsBytes, type DBObject, type Pr
 import { buildBlock, createVM, runBlock, type VM } from '@ethereumjs/vm'
 import { EventEmitter } from 'node:events'
 import type { Database, Table } from '../db/database.js'
+import { MAX_BLOCK_TIMESTAMP_DRIFT_SECONDS } from '../payments/constants.js'
 import type { Logger } from '../util/log.js'
 import { Mutex } from '../util/mutex.js'
 import { ChiralConsensus, type PowVerifier } from './consensus.js'
@@ -17,8 +18,8 @@ import { createChainCommon, difficultyRule, genesisState, type GenesisSpec } fro
 import { LevelChainDB } from './level-db.js'
 import { toStoredReceipt, type StoredReceipt } from './receipts.js'
 
-/** Blocks may be at most this far ahead of the local clock. */
-export const MAX_FUTURE_BLOCK_SECONDS = 15n
+/** Blocks may be at most this far ahead of the local clock (payments size their expiry margins by it). */
+export const MAX_FUTURE_BLOCK_SECONDS = BigInt(MAX_BLOCK_TIMESTAMP_DRIFT_SECONDS)
 /**
  * The miner stamps a block at most this far ahead of its own clock. A block must be stamped at
  * least a second after its parent, so fast blocks would run ahead of the clock until peers refuse

@@ -24,7 +24,7 @@ export const BYTES_PER_MIB = 1024n * 1024n
 export const DEFAULT_CREDIT_WINDOW_BYTES = 4 * 1024 * 1024
 /** Escrows are opened for a day; redeem and refund run against this expiry. */
 export const DEFAULT_ESCROW_DURATION_SECONDS = 24 * 60 * 60
-/** How far ahead of the clock the chain accepts a block's timestamp (the chain's import rule). */
+/** How far ahead of the clock the chain accepts a block's timestamp (the chain's import rule, node/chain/chain.ts). */
 export const MAX_BLOCK_TIMESTAMP_DRIFT_SECONDS = 15
 /** Blocks a seeder allows for its redeem transaction to be included. */
 export const REDEEM_INCLUSION_BLOCKS = 12
@@ -45,6 +45,8 @@ export const ESCROW_RECHECK_INTERVAL_MS = 1_000
 export const SESSION_RETRY_INTERVAL_MS = 1_000
 /** ... and for at most this long. */
 export const SESSION_RETRY_LIMIT_MS = 30_000
+/** Sessions one escrow may back at once (one per file and peer id; more is a leecher multiplying itself). */
+export const MAX_SESSIONS_PER_ESCROW = 16
 /** How long a leecher waits for a seeder to say where an escrow stands before a session ends. */
 export const BALANCE_QUERY_TIMEOUT_MS = 5_000
 /** A seeder redeems once this much (wei) is signed but unredeemed, or before expiry. */

@@ -8,7 +8,7 @@ import type { ServeDecision, ServeGate, ServeRequest } from '../transfer/source.
 import { errorMessage } from '../util/errors.js'
 import type { Logger } from '../util/log.js'
 import { Mutex } from '../util/mutex.js'
-import { ESCROW_RECHECK_INTERVAL_MS, ESCROW_SERVE_MARGIN_SECONDS, MAX_PAYMENT_FRAME_BYTES, MIN_ESCROW_REMAINING_SECONDS } from './constants.js'
+import { ESCROW_RECHECK_INTERVAL_MS, ESCROW_SERVE_MARGIN_SECONDS, MAX_PAYMENT_FRAME_BYTES, MAX_SESSIONS_PER_ESCROW, MIN_ESCROW_REMAINING_SECONDS } from './constants.js'
 import { EscrowNotFoundError } from './errors.js'
 import type { EscrowClient, EscrowState } from './escrow-client.js'
 import type { EarningsLedger, HeldReceipt } from './ledger.js'
@@ -185,6 +185,7 @@ export class SeederPayments implements ServeGate {
     const key = sessionKey(peerId, message.cid)
     const previous = this.sessions.get(key)
     if (previous != null) this.endSession(previous)
+    if (account.sessions.size >= MAX_SESSIONS_PER_ESCROW) return { code: 'TOO_MANY_SESSIONS', message: `escrow ${escrowId} already backs ${account.sessions.size} sessions` }
     const session: Session = { peerId, cid: message.cid, pricePerMiB: price, credential: randomBytes(24).toString('base64url'), account }
     account.sessions.add(session)
     this.sessions.set(key, session)

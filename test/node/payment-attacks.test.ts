@@ -3,7 +3,7 @@ import { JsonRpcProvider, NonceManager, Wallet, parseEther } from 'ethers'
 import { join } from 'node:path'
 import { parseContentId } from '../../node/content/cid.js'
 import { ESCROW_PREDEPLOY_ADDRESS } from '../../node/payments/deployments.js'
-import { ESCROW_SERVE_MARGIN_SECONDS, MIN_ESCROW_REMAINING_SECONDS } from '../../node/payments/constants.js'
+import { ESCROW_SERVE_MARGIN_SECONDS, MAX_SESSIONS_PER_ESCROW, MIN_ESCROW_REMAINING_SECONDS } from '../../node/payments/constants.js'
 import { EscrowClient } from '../../node/payments/escrow-client.js'
 import { costOf } from '../../node/payments/pricing.js'
 import { receiptContentId, signReceipt, type SignedReceipt } from '../../node/payments/receipts.js'
@@ -116,6 +116,19 @@ describe('payment attacks on a seeder', function () {
     expect(taken, 'all four peer ids together got one credit window').to.equal(CREDIT_WINDOW)
   })
 
+  it('lets one escrow back at most MAX_SESSIONS_PER_ESCROW sessions at once', async function () {
+    const escrowId = await openEscrow(parseEther('0.02'))
+    const sessions = []
+    for (let i = 0; i < MAX_SESSIONS_PER_ESCROW; i++) sessions.push(await accepted(await hostilePeer(), escrowId))
+    const extra = await (await hostilePeer()).openSession(seeder.bootstrapAddress, cid, escrowId, PRICE)
+    expect(extra.answer).to.include({ type: 'refused', code: 'TOO_MANY_SESSIONS' })
+    await sessions[0]?.close()
+    await waitFor('a session to end and make room', async () => {
+      const another = await (await hostilePeer()).openSession(seeder.bootstrapAddress, cid, escrowId, PRICE)
+      return another.answer?.type === 'accepted'
+    }, { timeoutMs: 10_000, intervalMs: 200 })
+  })
+
   it('gives one peer id with four racing sessions one credit window, and ends replaced credentials', async function () {
     const escrowId = await openEscrow(parseEther('0.02'))
     const peer = await hostilePeer()
@@ -179,6 +192,17 @@ describe('payment attacks on a seeder', function () {
     expect(late.refusal).to.match(/expires/)
     const overHttp = await takeHttpChunks(seeder.httpUrl, cid, session.credential, 1, 1)
     expect(overHttp.refusal).to.equal(402)
+  })
+
+  it('refuses an escrow it has not seen yet as retryable, and takes the same offer once the escrow is on its chain', async function () {
+    const nextId = await escrow.contract.escrowCount() + 1n
+    const peer = await hostilePeer()
+    const early = await peer.openSession(seeder.bootstrapAddress, cid, nextId, PRICE)
+    expect(early.answer).to.include({ type: 'refused', code: 'ESCROW_NOT_FOUND', retryable: true })
+    await early.close()
+    expect(await openEscrow(parseEther('0.01'))).to.equal(nextId)
+    const later = await peer.openSession(seeder.bootstrapAddress, cid, nextId, PRICE)
+    expect(later.answer?.type).to.equal('accepted')
   })
 
   it('sees a top-up of the escrow behind a running session without the leecher reconnecting', async function () {

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { JsonRpcProvider, id, parseEther, type Signer } from 'ethers'
 import { join } from 'node:path'
+import { MAX_TOTAL_INFLIGHT_CHUNKS } from '../../node/config/constants.js'
 import { MIN_ESCROW_REMAINING_SECONDS, SETTLEMENT_GRACE_SECONDS } from '../../node/payments/constants.js'
 import { ESCROW_PREDEPLOY_ADDRESS } from '../../node/payments/deployments.js'
 import { EscrowClient } from '../../node/payments/escrow-client.js'
@@ -107,7 +108,7 @@ describe('paid downloads on a 3-node mining chain', function () {
     await network.cleanup()
   })
 
-  it('pays each seeder exactly what its verified bytes are worth, over native and HTTP alike', async function () {
+  it('pays each seeder exactly what the leecher signed for its verified bytes, over native and HTTP alike', async function () {
     const dir = await network.tempDir('files')
     const original = await randomFile(dir, 'paid.bin', FILE_SIZE)
     const cid = await addFile(seederA.home, original.path, ['--price', PRICE_A.toString()])
@@ -134,8 +135,15 @@ describe('paid downloads on a 3-node mining chain', function () {
     const peers = await leecher.ok<PeerView[]>('GET', '/api/peers')
     const peerIds = new Map([[seederA, (await seederA.status()).peerId], [seederB, (await seederB.status()).peerId]])
     const bytesFrom = (daemon: Daemon): number => peers.find(peer => peer.peerId === peerIds.get(daemon))?.bytesDownloaded ?? 0
-    const worthA = costOf(bytesFrom(seederA), PRICE_A)
-    const worthB = costOf(bytesFrom(seederB), PRICE_B)
+    // What the leecher signed for each seeder: its verified chunks, plus any chunk it raced
+    // elsewhere and called off after that seeder had begun sending it (at most all in flight).
+    const signed = new Map((await leecher.ok<Array<{ seeder: string, cumulativeAmount: string }>>('GET', '/api/escrows')).map(own => [own.seeder, BigInt(own.cumulativeAmount)]))
+    const worthA = signed.get(await walletOf(seederA)) ?? 0n
+    const worthB = signed.get(await walletOf(seederB)) ?? 0n
+    for (const [seeder, worth, price] of [[seederA, worthA, PRICE_A], [seederB, worthB, PRICE_B]] as const) {
+      expect(worth >= costOf(bytesFrom(seeder), price), `${seeder.name}'s verified bytes are paid for`).to.equal(true)
+      expect(worth <= costOf(bytesFrom(seeder) + MAX_TOTAL_INFLIGHT_CHUNKS * MiB, price), `${seeder.name} is paid for at most the chunks in flight besides`).to.equal(true)
+    }
     expect(bytesFrom(seederA) + bytesFrom(seederB)).to.equal(FILE_SIZE)
     expect(bytesFrom(seederA), 'seeder A delivered a share').to.be.greaterThan(0)
     expect(bytesFrom(seederB), 'seeder B delivered a share').to.be.greaterThan(0)
