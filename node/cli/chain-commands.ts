@@ -1,15 +1,27 @@
 import type { Command } from 'commander'
 import { readFile } from 'node:fs/promises'
 import { ChiralError, DaemonNotRunningError } from '../util/errors.js'
-import { getPassword } from '../wallet/password.js'
+import type { PasswordPurpose } from '../wallet/password.js'
 import { formatChi } from '../wallet/units.js'
-import { WalletService } from '../wallet/wallet-service.js'
+import type { WalletService } from '../wallet/wallet-service.js'
 import type { ApiClient } from './client.js'
 
 const MNEMONIC_ENV = 'CHIRAL_WALLET_MNEMONIC'
 
 interface WalletView { address: string | null, unlocked: boolean, balance: string, balanceChi: string }
 interface MiningView { mining: boolean, threads: number, hashrate: number, coinbase: string, blocksMined: number }
+
+/** The password (from the environment or a prompt), loaded only by the commands that need one. */
+async function getPassword (purpose: PasswordPurpose): Promise<string> {
+  const password = await import('../wallet/password.js')
+  return await password.getPassword(purpose)
+}
+
+/** The keystore, loaded only by the commands that use it: it brings ethers, which API-only commands do without. */
+async function localWallet (home: string): Promise<WalletService> {
+  const { WalletService } = await import('../wallet/wallet-service.js')
+  return new WalletService(home)
+}
 
 /** `chiral wallet ...` and `chiral mine ...`: through the daemon's API when it runs, else on the keystore. */
 export function registerChainCommands (program: Command, home: () => string, client: () => ApiClient): void {
@@ -25,7 +37,7 @@ export function registerChainCommands (program: Command, home: () => string, cli
       const password = await getPassword('create')
       const created = await viaDaemonOrLocal(client,
         async api => await api.request<{ address: string, mnemonic: string }>('POST', '/api/wallet', { password, words, force: options.force }),
-        async () => await new WalletService(home()).create({ password, words, force: options.force }))
+        async () => await (await localWallet(home())).create({ password, words, force: options.force }))
       process.stdout.write(`address ${created.address}\n\nRecovery phrase (write it down; it is shown only this once):\n${created.mnemonic}\n`)
     })
 
@@ -38,21 +50,23 @@ export function registerChainCommands (program: Command, home: () => string, cli
       const password = await getPassword('create')
       const imported = await viaDaemonOrLocal(client,
         async api => await api.request<{ address: string }>('POST', '/api/wallet', { password, mnemonic, force: options.force }),
-        async () => await new WalletService(home()).import({ mnemonic, password, force: options.force }))
+        async () => await (await localWallet(home())).import({ mnemonic, password, force: options.force }))
       process.stdout.write(`imported ${imported.address}\n`)
     })
 
   wallet.command('address')
     .description('print the wallet address')
     .action(async () => {
-      process.stdout.write(`${await new WalletService(home()).address()}\n`)
+      const keystore = await localWallet(home())
+      process.stdout.write(`${await keystore.address()}\n`)
     })
 
   wallet.command('export-mnemonic')
     .description('print the recovery phrase (asks for the password)')
     .action(async () => {
       const password = await getPassword('unlock')
-      const { mnemonic } = await new WalletService(home()).exportMnemonic(password)
+      const keystore = await localWallet(home())
+      const { mnemonic } = await keystore.exportMnemonic(password)
       process.stdout.write(`${mnemonic}\n`)
     })
 

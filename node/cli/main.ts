@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The heap is configured before the rest of the CLI is even parsed: loading its module graph is
-// what grows V8's young generation, so settings that only limit growth must come first.
-import '../daemon/heap.js'
+// The daemon's heap is configured before the rest of the CLI is even parsed: loading its module
+// graph is what grows V8's young generation, so settings that only limit growth must come first.
+// Other commands do without (it loads the native addon); any argument `daemon` loads it, so the
+// daemon command never misses it.
+if (process.argv.includes('daemon')) await import('../daemon/heap.js')
 
 await import('./program.js')

@@ -1,16 +1,18 @@
-/** The `chiral` command line: every command, parsed and run on import (main.ts loads it). */
+/**
+ * The `chiral` command line: every command, parsed and run on import (main.ts loads it). Commands
+ * that only send a request to the daemon run from the modules imported here, which must stay
+ * light (no chain, ethers, libp2p, config schema or content-id library: test/node/cli-modules.test.ts);
+ * the others import what they need when they run.
+ */
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { stat } from 'node:fs/promises'
-import { resolve } from 'node:path'
-import { resolveHome, type Config } from '../config/config.js'
-import { parseContentId } from '../content/cid.js'
+import type { Config } from '../config/config.js'
+import { resolveHome } from '../config/home.js'
 import type { DownloadProgress } from '../transfer/downloads.js'
-import { ChiralError, FileMissingError, NotAFileError, errorMessage } from '../util/errors.js'
-import { formatBytes, parseByteRate, parseWei } from '../util/units.js'
+import { ChiralError, errorMessage } from '../util/errors.js'
+import { formatBytes, parseByteRate } from '../util/units.js'
 import { registerChainCommands } from './chain-commands.js'
-import { confirmCost, registerPaymentCommands } from './payment-commands.js'
+import { registerPaymentCommands } from './payment-commands.js'
 import { ApiClient } from './client.js'
-import { ProgressBar } from './progress.js'
 
 /** Exit codes a script can tell apart; every other failure exits 1. */
 const EXIT_CODES: Record<string, number> = {
@@ -98,27 +100,8 @@ program.command('add <file>')
   .description('seed a file from where it lies; prints its content id last')
   .option('--price <wei-per-MiB>', 'price in wei per MiB (0 = free)')
   .action(async (file: string, options: { price?: string }) => {
-    const path = resolve(file)
-    const info = await stat(path).catch(() => { throw new FileMissingError(path) })
-    if (!info.isFile()) throw new NotAFileError(path)
-    if (options.price != null) parseWei(options.price)
-    const api = client()
-    const bar = new ProgressBar('hashing')
-    const controller = new AbortController()
-    const watching = (async () => {
-      for await (const event of api.events(controller.signal)) {
-        const data = event.data as { path: string, bytes: number, total: number }
-        if (event.type === 'add' && data.path === path) bar.update(data.bytes, data.total)
-      }
-    })().catch(() => {})
-    try {
-      const entry = await api.request<{ cid: string, name: string, size: number, pricePerMiB: string }>('POST', '/api/files', { path, pricePerMiB: options.price })
-      bar.stop()
-      process.stdout.write(`seeding ${entry.name} (${formatBytes(entry.size)}, ${entry.pricePerMiB === '0' ? 'free' : `${entry.pricePerMiB} wei/MiB`})\n${entry.cid}\n`)
-    } finally {
-      controller.abort()
-      await watching
-    }
+    const { addFile } = await import('./transfer-commands.js')
+    await addFile(client, file, options)
   })
 
 program.command('get <cid>')
@@ -127,25 +110,8 @@ program.command('get <cid>')
   .option('-y, --yes', 'accept the quoted cost without asking')
   .option('--max-price <wei-per-MiB>', 'use no seeder asking more (0 = free seeders only)')
   .action(async (cidText: string, options: { output?: string, yes?: boolean, maxPrice?: string }) => {
-    const { text: cid } = parseContentId(cidText)
-    const api = client()
-    const limits = await confirmCost(api, cid, options)
-    await api.request('POST', '/api/downloads', { cid, output: options.output == null ? undefined : resolve(options.output), ...limits })
-    const bar = new ProgressBar('downloading')
-    for (;;) {
-      const progress = await api.request<DownloadProgress>('GET', `/api/downloads/${cid}`)
-      if (progress.size != null) bar.update(progress.bytesDone, progress.size, progress.speed)
-      if (progress.state === 'completed') {
-        bar.stop()
-        process.stdout.write(`downloaded ${progress.outputPath ?? ''} (${formatBytes(progress.size ?? 0)}), now seeding it\n`)
-        return
-      }
-      if (progress.state === 'failed' || progress.state === 'cancelled') {
-        bar.stop()
-        throw new ChiralError(progress.error?.code ?? 'DOWNLOAD_FAILED', progress.error?.message ?? `download ${progress.state}`)
-      }
-      await new Promise(resolve => setTimeout(resolve, 200))
-    }
+    const { getFile } = await import('./transfer-commands.js')
+    await getFile(client, cidText, options)
   })
 
 program.command('ls')
@@ -171,6 +137,7 @@ program.command('ls')
 program.command('stop <cid>')
   .description('stop seeding a file (it stays on disk)')
   .action(async (cidText: string) => {
+    const { parseContentId } = await import('../content/cid.js')
     const { text: cid } = parseContentId(cidText)
     await client().request('POST', `/api/files/${cid}/stop`)
     process.stdout.write(`stopped seeding ${cid}\n`)

@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { homedir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import {
   DEFAULT_CREDIT_WINDOW_BYTES, DEFAULT_ESCROW_DURATION_SECONDS, DEFAULT_ESCROW_MINIMUM_DEPOSIT_WEI, DEFAULT_REDEEM_CONFIRMATIONS,
   DEFAULT_REDEEM_THRESHOLD_WEI
@@ -10,7 +9,7 @@ import { Value } from '@sinclair/typebox/value'
 import { InvalidInputError } from '../util/errors.js'
 import { parseByteRate } from '../util/units.js'
 import {
-  CONFIG_FILENAME, DEFAULT_API_PORT, DEFAULT_HOME_DIRNAME, DEFAULT_HTTP_PORT, DEFAULT_P2P_TCP_PORT,
+  CONFIG_FILENAME, DEFAULT_API_PORT, DEFAULT_HTTP_PORT, DEFAULT_P2P_TCP_PORT,
   DEFAULT_P2P_WS_PORT, DEFAULT_RECORD_TTL_SECONDS, DEFAULT_RPC_PORT, LOOPBACK
 } from './constants.js'
 
@@ -76,10 +75,6 @@ export function defaultConfig (): Config {
     escrowMinimumDepositWei: DEFAULT_ESCROW_MINIMUM_DEPOSIT_WEI,
     logLevel: 'info'
   }
-}
-
-export function resolveHome (explicit?: string): string {
-  return resolve(explicit ?? process.env.CHIRAL_HOME ?? join(homedir(), DEFAULT_HOME_DIRNAME))
 }
 
 /** Environment variables that override the config file, each named after its field. */
