@@ -13,7 +13,8 @@ export const StartDownloadBody = Type.Object({
   cid: Type.String({ minLength: 1, maxLength: 128 }),
   output: Type.Optional(Type.String({ minLength: 1, maxLength: 4096, description: 'file path or existing directory' })),
   maxPricePerMiB: Type.Optional(Type.String({ pattern: '^[0-9]{1,78}$', description: 'use no seeder asking more wei per MiB' })),
-  maxCostWei: Type.Optional(Type.String({ pattern: '^[0-9]{1,78}$', description: 'fail before any byte moves if the download may cost more' }))
+  maxCostWei: Type.Optional(Type.String({ pattern: '^[0-9]{1,78}$', description: 'fail before any byte moves if the download may cost more' })),
+  overwrite: Type.Optional(Type.Boolean({ description: 'replace an existing file at output (else 400 if output is an existing file; into a directory, a taken name gets " (1)")' }))
 }, { additionalProperties: false })
 
 export const ConnectPeerBody = Type.Object({
@@ -64,6 +65,7 @@ export const Download = Type.Object({
   error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
   startedAt: Type.Integer(),
   finishedAt: Type.Optional(Type.Integer()),
+  overwrite: Type.Optional(Type.Boolean()),
   speed: Type.Optional(Type.Integer({ description: 'bytes per second over the last few seconds' })),
   etaSeconds: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
   seeders: Type.Optional(Type.Integer()),

@@ -178,11 +178,11 @@ export async function createApiServer (node: ChiralNode): Promise<FastifyInstanc
     return await node.downloads.list()
   })
 
-  app.post<{ Body: { cid: string, output?: string, maxPricePerMiB?: string, maxCostWei?: string } }>(`${API_PREFIX}/downloads`, {
+  app.post<{ Body: { cid: string, output?: string, maxPricePerMiB?: string, maxCostWei?: string, overwrite?: boolean } }>(`${API_PREFIX}/downloads`, {
     schema: { summary: 'Start (or rejoin) a download; progress as "download" events', body: StartDownloadBody, response: { 202: Download, ...errors } }
   }, async (request, reply) => {
-    const { cid, output, maxPricePerMiB, maxCostWei } = request.body
-    const entry = await node.downloads.start(cid, output, { maxPricePerMiB, maxCostWei })
+    const { cid, output, maxPricePerMiB, maxCostWei, overwrite } = request.body
+    const entry = await node.downloads.start(cid, output, { maxPricePerMiB, maxCostWei }, { overwrite })
     return await reply.code(202).send(await node.downloads.get(entry.cid))
   })
 

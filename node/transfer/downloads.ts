@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events'
 import { existsSync } from 'node:fs'
-import { mkdir, open, rename, rm, stat, statfs, type FileHandle } from 'node:fs/promises'
-import { basename, dirname, join, resolve } from 'node:path'
+import { mkdir, open, rm, stat, statfs, type FileHandle } from 'node:fs/promises'
+import { dirname, join, resolve } from 'node:path'
 import { setTimeout } from 'node:timers/promises'
 import {
-  CHUNK_SIZE, DISCOVERY_RETRY_DELAY_MS, INITIAL_DISCOVERY_ATTEMPTS, MAX_DISCOVERY_ROUNDS, MAX_SEEDERS_PER_DOWNLOAD, MAX_TOTAL_INFLIGHT_CHUNKS,
+  CHUNK_SIZE, DISCOVERY_RETRY_DELAY_MS, INITIAL_DISCOVERY_ATTEMPTS, MAX_DISCOVERY_ROUNDS, MAX_TOTAL_INFLIGHT_CHUNKS,
   PROGRESS_EVENT_INTERVAL_MS, SPEED_WINDOW_MS
 } from '../config/constants.js'
 import { ChunkBufferPool } from '../content/chunk-buffers.js'
@@ -22,9 +22,12 @@ import {
 import type { Logger } from '../util/log.js'
 import type { PeerStatsStore } from './peer-stats.js'
 import type { RateLimiter } from './rate-limiter.js'
-import { ChunkScheduler, type SourceStats } from './scheduler.js'
+import { ChunkScheduler, SourcesExhaustedError, type SourceStats } from './scheduler.js'
 import { BackgroundFlush } from './background-flush.js'
 import { ChunkWriter } from './chunk-writer.js'
+import { ManifestCandidates, type ManifestGroup } from './manifest-candidates.js'
+import { OutputExistsError, PARTIAL_SUFFIX, numberedName, pathExists, placeFile, refuseExistingOutput, safeFileName } from './output-path.js'
+import { Mutex } from '../util/mutex.js'
 import type { ChunkSource } from './source.js'
 
 export type DownloadState = 'discovering' | 'downloading' | 'verifying' | 'completed' | 'failed' | 'cancelled'
@@ -44,6 +47,8 @@ export interface DownloadEntry {
   finishedAt?: number
   /** What the user accepts to pay, fixed when the download starts. */
   limits?: DownloadLimits
+  /** Replace an existing file at the output path; without it, an existing file is never touched. */
+  overwrite?: boolean
 }
 
 export interface DownloadLimits {
@@ -87,7 +92,8 @@ export interface DownloadManagerOptions {
   log: Logger
 }
 
-const PARTIAL_SUFFIX = '.chiral-part'
+/** A clash gets ` (1)`, ` (2)`... up to this before the download gives up on the directory. */
+const MAX_NAME_NUMBER = 9999
 /** Below this, a download churns too little memory to be worth a full collection afterwards. */
 const RELEASE_MEMORY_MIN_BYTES = 64 * 1024 * 1024
 
@@ -99,6 +105,10 @@ interface ActiveDownload {
   speed: number
   seeders: number
   done: Promise<void>
+  /** The output path of this content id's earlier, failed download, whose partial file may be reused. */
+  previousOutput?: string
+  /** Sources of the manifests tried before the one in use, as they ended. */
+  pastSources: SourceStats[]
 }
 
 /**
@@ -135,21 +145,25 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     }
   }
 
-  async start (cidText: string, requestedPath?: string, limits?: DownloadLimits): Promise<DownloadEntry> {
+  async start (cidText: string, requestedPath?: string, limits?: DownloadLimits, options: { overwrite?: boolean } = {}): Promise<DownloadEntry> {
     const { text: cid } = parseContentId(cidText)
     const running = this.active.get(cid)
     if (running != null) return running.entry
     if (requestedPath != null && requestedPath.trim() === '') throw new InvalidInputError('output path is empty')
+    const requested = requestedPath == null ? undefined : resolve(requestedPath)
+    if (requested != null) await refuseExistingOutput(requested, options.overwrite === true)
+    const previous = await this.entries.get(cid)
     const entry: DownloadEntry = {
       cid,
-      requestedPath: requestedPath == null ? undefined : resolve(requestedPath),
+      requestedPath: requested,
       state: 'discovering',
       bytesDone: 0,
       startedAt: Date.now(),
-      limits
+      limits,
+      overwrite: options.overwrite === true ? true : undefined
     }
     await this.entries.put(cid, entry)
-    this.launch(entry)
+    this.launch(entry, previous?.state === 'failed' ? previous.outputPath : undefined)
     return entry
   }
 
@@ -167,6 +181,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       entry.finishedAt = Date.now()
       if (entry.outputPath != null) await rm(entry.outputPath + PARTIAL_SUFFIX, { force: true })
       await this.chunks.deleteWithPrefix(`${cid}:`)
+      await this.manifests.delete(cid)
       await this.entries.put(cid, entry)
     }
     return entry
@@ -191,9 +206,9 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     await Promise.all(running.map(async download => { await download.done.catch(() => {}) }))
   }
 
-  private launch (entry: DownloadEntry): void {
+  private launch (entry: DownloadEntry, previousOutput?: string): void {
     const controller = new AbortController()
-    const download: ActiveDownload = { entry, controller, samples: [], speed: 0, seeders: 0, done: Promise.resolve() }
+    const download: ActiveDownload = { entry, controller, samples: [], speed: 0, seeders: 0, done: Promise.resolve(), previousOutput, pastSources: [] }
     this.active.set(entry.cid, download)
     download.done = this.run(download).then(
       async () => {
@@ -218,44 +233,158 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     })
   }
 
+  /**
+   * Finds the seeders, groups them by the manifest they sign, and tries one group at a time
+   * (see ManifestCandidates): a chunk is kept only if it checks under the manifest of the seeder
+   * that sent it, and that manifest is the one in use. A seeder whose chunk fails its own
+   * manifest is dropped and blamed; once a group has no seeder left, the next group is tried,
+   * and the chunks already kept stay only if they check under its manifest too.
+   */
   private async run (download: ActiveDownload): Promise<void> {
     const { entry, controller } = download
     const { signal } = controller
-    let rediscoveries = 0
+    const candidates = new ManifestCandidates()
     const late = new LateSeeders()
-    const discover = async (onLateSeeder?: (record: FileRecord) => void): Promise<{ records: FileRecord[], peersAsked: number }> => {
-      const { seeders, peersAsked } = await this.options.discovery.findSeeders(entry.cid, signal, { onLateSeeder })
-      const matching = entry.manifestRoot == null ? seeders : seeders.filter(record => record.manifestRoot === entry.manifestRoot)
-      return { records: matching.slice(0, MAX_SEEDERS_PER_DOWNLOAD), peersAsked }
+    let rediscoveries = 0
+    const discover = async (options: { onLateSeeder?: (record: FileRecord) => void, retry?: boolean } = {}): Promise<number> => {
+      const { seeders, peersAsked } = await this.options.discovery.findSeeders(entry.cid, signal, { onLateSeeder: options.onLateSeeder })
+      candidates.offer(seeders, { retry: options.retry })
+      return peersAsked
     }
     // A file added a moment ago may not have reached the DHT yet: look again before giving up.
-    let first = await discover(late.offer)
-    for (let attempt = 1; first.records.length === 0 && attempt < INITIAL_DISCOVERY_ATTEMPTS; attempt++) {
+    let peersAsked = await discover({ onLateSeeder: late.offer })
+    for (let attempt = 1; candidates.seederCount === 0 && attempt < INITIAL_DISCOVERY_ATTEMPTS; attempt++) {
       await setTimeout(DISCOVERY_RETRY_DELAY_MS, undefined, { signal })
-      first = await discover(late.offer)
+      peersAsked = await discover({ onLateSeeder: late.offer })
     }
-    if (first.records.length === 0) throw new NoSeedersError(entry.cid, first.peersAsked)
-    const records = entry.manifestRoot == null ? largestAgreeingGroup(first.records) : first.records
-    download.seeders = records.length
-    const sample = records[0] as FileRecord
-    const manifest = await this.loadManifest(entry, records, signal)
-    if (entry.outputPath == null) {
-      entry.name = safeFileName(sample.name, entry.cid)
-      entry.outputPath = await this.chooseOutputPath(entry.requestedPath, entry.name)
-    }
-    entry.size = manifest.size
-    entry.manifestRoot = sample.manifestRoot
-    let prepared = false
-    const prepare = async (found: FileRecord[]): Promise<FileRecord[]> => {
-      const usable = await (this.options.prepareSeeders?.(entry, found, manifest.size, !prepared) ?? found)
-      prepared = true
-      return usable
-    }
-    const seeders = await prepare(records)
-    entry.state = 'downloading'
-    await this.entries.put(entry.cid, entry)
+    if (candidates.seederCount === 0) throw new NoSeedersError(entry.cid, peersAsked)
 
-    const outputPath = entry.outputPath
+    const digest = parseContentId(entry.cid).digest
+    // Written once a chunk checks under a manifest, deleted once one fails under it, in call order.
+    const manifestWrites = new Mutex()
+    let stored = await this.storedManifest(entry.cid)
+    let current: { group: ManifestGroup, join: (record: FileRecord) => void } | undefined
+    late.attach(record => {
+      for (const fresh of candidates.offer([record])) current?.join(fresh)
+    })
+    const failures: string[] = []
+    const failure = (): DownloadFailedError => new DownloadFailedError(
+      `every seeder failed (${[...candidates.reasons(), ...failures].slice(-4).join('; ') || 'none left'})`
+    )
+    let transferred = false
+    let completedWith: Manifest | undefined
+    try {
+      for (;;) {
+        signal.throwIfAborted()
+        let group = candidates.next(stored?.root ?? entry.manifestRoot)
+        if (group == null && rediscoveries < MAX_DISCOVERY_ROUNDS) {
+          // Every group advertised so far has been tried: look again (seeders that only timed
+          // out get another chance, as do new ones), then give up.
+          rediscoveries++
+          await discover({ retry: true })
+          group = candidates.next(stored?.root ?? entry.manifestRoot)
+        }
+        if (group == null) throw failure()
+        const manifest = await this.manifestOf(entry.cid, digest, group, candidates, stored, failures, signal)
+        if (manifest == null) continue
+        if (entry.outputPath == null) {
+          const named = candidates.usable(group)[0] as FileRecord
+          entry.name = safeFileName(named.name, entry.cid)
+          await this.chooseOutputPath(entry, download.previousOutput)
+        }
+        entry.size = manifest.size
+        entry.manifestRoot = group.root
+        download.seeders = candidates.usable(group).length
+        let firstPrepare = true
+        const prepare = async (found: FileRecord[]): Promise<FileRecord[]> => {
+          const usable = await (this.options.prepareSeeders?.(entry, found, manifest.size, firstPrepare) ?? found)
+          firstPrepare = false
+          return usable
+        }
+        let seeders: FileRecord[]
+        try {
+          seeders = await prepare(candidates.usable(group))
+        } catch (err) {
+          signal.throwIfAborted()
+          // Terms a group cannot meet fail the download only if no other group may.
+          if (!candidates.hasOther(group)) throw err
+          group.tried = true
+          failures.push(`manifest ${group.root.slice(0, 12)}: ${errorMessage(err)}`)
+          continue
+        }
+        const thisGroup = group
+        const persisted = { done: false }
+        current = {
+          group,
+          join: record => {
+            if (`${record.manifestRoot}:${record.size}:${record.chunkSize}` !== thisGroup.key || signal.aborted) return
+            download.seeders = candidates.usable(thisGroup).length
+            prepare([record]).then(usable => {
+              if (usable.length > 0 && !signal.aborted) download.scheduler?.addSources(usable.flatMap(found => this.options.sourcesFor(found)))
+            }).catch(() => {})
+          }
+        }
+        transferred = true
+        try {
+          await this.transfer(download, manifest, seeders.flatMap(record => this.options.sourcesFor(record)), {
+            onVerified: async () => {
+              if (persisted.done) return
+              persisted.done = true
+              stored = { root: thisGroup.root, manifest }
+              await manifestWrites.run(async () => { await this.manifests.put(entry.cid, encodeManifest(manifest)) })
+            },
+            onCorrupt: (peerId, reason) => {
+              candidates.blame(peerId, reason)
+              download.seeders = candidates.usable(thisGroup).length
+              // A manifest under which a chunk failed is not kept: the next chunk that checks under
+              // it stores it again, if it was a seeder's bytes that were wrong and not the manifest.
+              persisted.done = false
+              if (stored?.root === thisGroup.root) stored = undefined
+              manifestWrites.run(async () => { await this.manifests.delete(entry.cid) }).catch(() => {})
+            },
+            findMoreSources: async () => {
+              // Another manifest's seeders go first; then look for more of this one's.
+              if (candidates.hasOther(thisGroup) || ++rediscoveries > MAX_DISCOVERY_ROUNDS) return []
+              await discover({ retry: true })
+              download.seeders = candidates.usable(thisGroup).length
+              return (await prepare(candidates.usable(thisGroup))).flatMap(record => this.options.sourcesFor(record))
+            }
+          })
+          completedWith = manifest
+          break
+        } catch (err) {
+          if (!(err instanceof SourcesExhaustedError) || signal.aborted) throw err
+          thisGroup.tried = true
+          failures.push(err.message)
+          this.options.log.info({ cid: entry.cid, manifestRoot: thisGroup.root, err: err.message }, 'no seeder of this manifest left; trying the next')
+        } finally {
+          current = undefined
+          if (completedWith == null) {
+            download.pastSources.push(...download.scheduler?.sourceStats() ?? [])
+            download.scheduler = undefined
+          }
+        }
+      }
+    } finally {
+      await manifestWrites.run(async () => {})
+      if (transferred) await this.options.onTransferEnded?.(entry)
+    }
+    await this.place(entry, (entry.outputPath as string) + PARTIAL_SUFFIX)
+    await this.chunks.deleteWithPrefix(`${entry.cid}:`)
+    await this.manifests.delete(entry.cid)
+    await this.options.onCompleted(entry, completedWith as Manifest)
+  }
+
+  /**
+   * Runs the scheduler over the partial file with one manifest's seeders. Chunks recorded
+   * earlier (before a restart, or under another manifest) are kept only if they check under this one.
+   */
+  private async transfer (
+    download: ActiveDownload, manifest: Manifest, sources: ChunkSource[],
+    hooks: { onVerified: () => Promise<void>, onCorrupt: (peerId: string, reason: string) => void, findMoreSources: () => Promise<ChunkSource[]> }
+  ): Promise<void> {
+    const { entry, controller: { signal } } = download
+    const outputPath = entry.outputPath as string
     const partialPath = outputPath + PARTIAL_SUFFIX
     await mkdir(dirname(outputPath), { recursive: true })
     const handle = await open(partialPath, existsSync(partialPath) ? 'r+' : 'w+')
@@ -263,18 +392,22 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     const chunkWriter = await ChunkWriter.open(partialPath, handle, manifest.chunkSize)
     try {
       const done = await this.verifiedChunks(entry.cid, manifest, handle)
+      if (done.size > 0) await hooks.onVerified()
       entry.bytesDone = [...done].reduce((sum, index) => sum + chunkLength(manifest, index), 0)
       await ensureSpace(outputPath, manifest.size - entry.bytesDone)
       await handle.truncate(manifest.size)
+      entry.state = 'downloading'
+      await this.entries.put(entry.cid, entry)
       const scheduler = new ChunkScheduler({
         manifest,
-        sources: seeders.flatMap(record => this.options.sourcesFor(record)),
+        sources,
         done,
         downloadLimiter: this.options.downloadLimiter,
         buffers: this.chunkBuffers,
         signal,
         log: this.options.log,
         store: async ({ index, bytes, source }) => {
+          await hooks.onVerified()
           await chunkWriter.write(index, bytes)
           flush.written(bytes.length)
           await this.chunks.put(`${entry.cid}:${index}`, 1)
@@ -282,25 +415,13 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
           this.options.peerStats.record(source.peerId, { bytesDownloaded: bytes.length })
           this.options.onChunkVerified?.(entry, source.peerId, bytes.length)
         },
-        onDrop: (source, _reason, corrupt) => {
+        onDrop: (source, reason, corrupt) => {
           this.options.peerStats.record(source.peerId, corrupt ? { corruptChunks: 1 } : { failures: 1 })
+          if (corrupt) hooks.onCorrupt(source.peerId, reason)
         },
-        findMoreSources: async () => {
-          if (++rediscoveries > MAX_DISCOVERY_ROUNDS) return []
-          const again = await discover()
-          download.seeders = again.records.length
-          return (await prepare(again.records)).flatMap(record => this.options.sourcesFor(record))
-        }
+        findMoreSources: hooks.findMoreSources
       })
       download.scheduler = scheduler
-      const known = new Set(records.map(record => record.peerId))
-      late.attach(record => {
-        if (record.manifestRoot !== entry.manifestRoot || known.has(record.peerId)) return
-        known.add(record.peerId)
-        prepare([record]).then(usable => {
-          if (usable.length > 0 && !signal.aborted) scheduler.addSources(usable.flatMap(found => this.options.sourcesFor(found)))
-        }).catch(() => {})
-      })
       await scheduler.run()
       entry.state = 'verifying'
       await this.entries.put(entry.cid, entry)
@@ -309,40 +430,60 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       await chunkWriter.close()
       await flush.settle()
       await handle.close()
-      await this.options.onTransferEnded?.(entry)
     }
-    await rename(partialPath, outputPath)
-    await this.chunks.deleteWithPrefix(`${entry.cid}:`)
-    await this.options.onCompleted(entry, manifest)
   }
 
-  private async loadManifest (entry: DownloadEntry, records: FileRecord[], signal: AbortSignal): Promise<Manifest> {
-    const stored = await this.manifests.get(entry.cid)
-    if (stored != null) return decodeManifest(stored)
-    const reasons: string[] = []
-    for (const record of records) {
+  /** The manifest kept for an unfinished download, if any: only ever a preference, never trusted over the chunks. */
+  private async storedManifest (cid: string): Promise<{ root: string, manifest: Manifest } | undefined> {
+    const bytes = await this.manifests.get(cid)
+    if (bytes == null) return undefined
+    try {
+      const manifest = decodeManifest(bytes)
+      return { root: manifestRoot(manifest), manifest }
+    } catch {
+      await this.manifests.delete(cid)
+      return undefined
+    }
+  }
+
+  /**
+   * The group's manifest, from one of its seeders (or kept from an earlier run): its bytes must
+   * hash to the root the seeder signed, and its chain must end at the content id's digest, or
+   * no chunk could ever make the file. A seeder that serves another manifest than the one it
+   * signs is blamed; a manifest that does not end at the content id rejects its whole group.
+   */
+  private async manifestOf (
+    cid: string, digest: Uint8Array, group: ManifestGroup, candidates: ManifestCandidates,
+    stored: { root: string, manifest: Manifest } | undefined, failures: string[], signal: AbortSignal
+  ): Promise<Manifest | undefined> {
+    if (group.manifest == null && stored?.root === group.root && stored.manifest.size === group.size &&
+        stored.manifest.chunkSize === group.chunkSize && manifestEndsAt(stored.manifest, digest)) {
+      group.manifest = stored.manifest
+    }
+    if (group.manifest != null) return group.manifest
+    for (const record of candidates.usable(group)) {
       for (const source of this.options.sourcesFor(record)) {
         try {
           const bytes = await source.fetchManifest(maxManifestBytes(record.size, record.chunkSize), AbortSignal.any([signal, AbortSignal.timeout(15_000)]))
           const manifest = decodeManifest(bytes)
-          if (manifestRoot(manifest) !== record.manifestRoot || manifest.size !== record.size) {
-            reasons.push(`${source.id}: manifest does not match its signed record`)
-            continue
+          if (manifestRoot(manifest) !== group.root || manifest.size !== group.size || manifest.chunkSize !== group.chunkSize) {
+            candidates.blame(record.peerId, 'served a manifest that does not match its signed record')
+            break
           }
-          // Its chain must end at the content id: then chunks that all check are exactly that file.
-          if (!manifestEndsAt(manifest, parseContentId(entry.cid).digest)) {
-            reasons.push(`${source.id}: its manifest is not for ${entry.cid} (a false manifest)`)
-            continue
+          if (!manifestEndsAt(manifest, digest)) {
+            group.rejected = `it does not end at ${cid} (a false manifest)`
+            return undefined
           }
-          await this.manifests.put(entry.cid, encodeManifest(manifest))
+          group.manifest = manifest
           return manifest
         } catch (err) {
           signal.throwIfAborted()
-          reasons.push(`${source.id}: ${errorMessage(err)}`)
+          failures.push(`${source.id}: ${errorMessage(err)}`)
         }
       }
     }
-    throw new DownloadFailedError(`no seeder delivered a valid manifest (${reasons.slice(0, 4).join('; ')})`)
+    group.tried = true
+    return undefined
   }
 
   /** Chunks recorded as verified, re-checked against the partial file so a torn write is refetched. */
@@ -363,10 +504,50 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
     return done
   }
 
-  private async chooseOutputPath (requested: string | undefined, name: string): Promise<string> {
-    if (requested == null) return join(this.options.defaultDirectory, name)
-    const info = await stat(requested).catch(() => undefined)
-    return info?.isDirectory() === true ? join(requested, name) : requested
+  /**
+   * Sets the output path: the path the user gave, or, for a directory (the default one when none
+   * was given), the seeder's name in it, sanitised, with ` (1)`, ` (2)`... before its extension
+   * when the name is taken (by a file, or by another download's partial file), unless
+   * `overwrite` lets it replace a file. An explicit path that exists by now is refused.
+   */
+  private async chooseOutputPath (entry: DownloadEntry, previousOutput?: string): Promise<void> {
+    const requested = entry.requestedPath
+    const overwrite = entry.overwrite === true
+    const info = requested == null ? undefined : await stat(requested).catch(() => undefined)
+    if (requested != null && info?.isDirectory() !== true) {
+      await refuseExistingOutput(requested, overwrite)
+      entry.outputPath = requested
+    } else {
+      await this.takeFreeName(entry, requested ?? this.options.defaultDirectory, entry.name ?? entry.cid, previousOutput)
+    }
+    // A failed earlier download of this content id to another place leaves nothing behind.
+    if (previousOutput != null && previousOutput !== entry.outputPath) await rm(previousOutput + PARTIAL_SUFFIX, { force: true })
+  }
+
+  private async takeFreeName (entry: DownloadEntry, directory: string, name: string, reusable?: string): Promise<void> {
+    for (let number = 0; number <= MAX_NAME_NUMBER; number++) {
+      const candidate = join(directory, number === 0 ? name : numberedName(name, number))
+      // With `overwrite`, only a regular file (or a link to one) is replaced.
+      const taken = await pathExists(candidate) && !(entry.overwrite === true && (await stat(candidate).catch(() => undefined))?.isFile() === true)
+      if (taken || (candidate !== reusable && await pathExists(candidate + PARTIAL_SUFFIX))) continue
+      // Checked and taken with no await in between, so two downloads never pick the same name.
+      if ([...this.active.values()].some(other => other.entry !== entry && other.entry.outputPath === candidate)) continue
+      entry.outputPath = candidate
+      return
+    }
+    throw new InvalidInputError(`no free name for ${name} in ${directory} (tried up to ${numberedName(name, MAX_NAME_NUMBER)})`)
+  }
+
+  /** Puts the finished file in place without replacing anything the user has, unless asked to. */
+  private async place (entry: DownloadEntry, partialPath: string): Promise<void> {
+    const intoDirectory = entry.requestedPath == null || entry.outputPath !== entry.requestedPath
+    for (;;) {
+      const output = entry.outputPath as string
+      if (await placeFile(partialPath, output, entry.overwrite === true)) return
+      // Something took the name while the download ran.
+      if (!intoDirectory) throw new OutputExistsError(output, ` (it appeared during the download, which is kept in ${partialPath})`)
+      await this.takeFreeName(entry, dirname(output), entry.name ?? entry.cid, output)
+    }
   }
 
   /** Samples progress on the timer only, so how often clients ask never skews the speed. */
@@ -394,7 +575,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
       speed,
       etaSeconds: speed > 0 && entry.size != null ? Math.ceil(remaining / speed) : null,
       seeders: download?.seeders ?? 0,
-      sources: download?.scheduler?.sourceStats() ?? []
+      sources: [...download?.pastSources ?? [], ...download?.scheduler?.sourceStats() ?? []]
     }
   }
 }
@@ -415,7 +596,10 @@ class LateSeeders {
   }
 }
 
-/** Seeders must agree on the manifest; the largest agreeing group is trusted first. */
+/**
+ * The seeders that sign the manifest most of them sign: for quotes only. Downloads never trust a
+ * manifest for its votes (see ManifestCandidates).
+ */
 export function largestAgreeingGroup (records: FileRecord[]): FileRecord[] {
   const groups = new Map<string, FileRecord[]>()
   for (const record of records) {
@@ -423,12 +607,6 @@ export function largestAgreeingGroup (records: FileRecord[]): FileRecord[] {
     groups.set(key, [...(groups.get(key) ?? []), record])
   }
   return [...groups.values()].sort((a, b) => b.length - a.length)[0] ?? []
-}
-
-/** A name from the network never chooses a directory: only its last component, never dot-only. */
-function safeFileName (name: string, cid: string): string {
-  const cleaned = [...basename(name.replace(/\\/g, '/'))].filter(char => char.charCodeAt(0) >= 0x20).join('').trim()
-  return cleaned === '' || /^\.+$/.test(cleaned) ? cid : cleaned
 }
 
 async function ensureSpace (path: string, bytesNeeded: number): Promise<void> {

@@ -14,6 +14,9 @@ const MAX_ENDGAME_REQUESTERS = 2
 /** In the end game, only chunks outstanding this long are raced by a second source. */
 const ENDGAME_DELAY_MS = 300
 
+/** Every source was dropped and no more were found: the download may go on with other seeders. */
+export class SourcesExhaustedError extends DownloadFailedError {}
+
 export interface SourceStats {
   id: string
   peerId: string
@@ -63,8 +66,9 @@ interface SourceState {
  * Protocol-agnostic multi-source download: every source pulls chunks in parallel, each with its
  * own pipeline depth that grows while requests succeed and halves when they fail (AIMD); when
  * nothing is left to hand out, idle sources duplicate the slowest in-flight chunks (end game).
- * Every chunk is verified against the manifest; a seeder that sends one bad byte is dropped with
- * all of its sources.
+ * Every chunk is verified against the manifest, which every source's seeder signs (the download
+ * manager gives a scheduler the seeders of one manifest only); a seeder that sends one bad byte
+ * is dropped with all of its sources.
  */
 export class ChunkScheduler {
   private readonly total: number
@@ -77,7 +81,8 @@ export class ChunkScheduler {
   private readonly requestedAt = new Map<number, number>()
   private readonly buffers: ChunkBufferPool
   private pumpTimer?: NodeJS.Timeout
-  private nextCandidate = 0
+  /** Chunks are handed out from the last to the first; see `pick`. */
+  private nextCandidate: number
   private totalInflight = 0
   private finish?: { resolve: () => void, reject: (err: Error) => void }
   private refilling = false
@@ -85,6 +90,7 @@ export class ChunkScheduler {
 
   constructor (private readonly options: SchedulerOptions) {
     this.total = chunkCount(options.manifest.size, options.manifest.chunkSize)
+    this.nextCandidate = this.total - 1
     this.buffers = options.buffers != null && options.buffers.chunkSize >= options.manifest.chunkSize
       ? options.buffers
       : new ChunkBufferPool(options.manifest.chunkSize)
@@ -171,12 +177,19 @@ export class ChunkScheduler {
   }
 
   /**
-   * The lowest chunk nobody fetches yet; failing that (the end game), the oldest in-flight chunk
+   * The highest chunk nobody fetches yet; failing that (the end game), the oldest in-flight chunk
    * that has been outstanding longer than ENDGAME_DELAY_MS, so fast transfers are not doubled.
+   *
+   * Last to first, because that is the order in which checks prove a manifest: the last chunk
+   * checks against the content id's digest itself, so once it has checked, the state before it
+   * is the file's (nobody can find bytes that reach a given SHA-256 state from another state),
+   * and so on down. A false manifest then fails within the chunks in flight of its first false
+   * state, and the chunks that checked before were the file's own; first to last, a manifest
+   * made of another file's states with the right last state would check every chunk but the last.
    */
   private pick (state: SourceState): number | undefined {
-    while (this.nextCandidate < this.total && this.options.done.has(this.nextCandidate)) this.nextCandidate++
-    for (let index = this.nextCandidate; index < this.total; index++) {
+    while (this.nextCandidate >= 0 && this.options.done.has(this.nextCandidate)) this.nextCandidate--
+    for (let index = this.nextCandidate; index >= 0; index--) {
       if (!this.options.done.has(index) && !this.storing.has(index) && (this.requesters.get(index)?.size ?? 0) === 0) return index
     }
     const now = performance.now()
@@ -330,7 +343,7 @@ export class ChunkScheduler {
         this.addSource(source)
       }
       if (this.activeStates().length === 0) {
-        this.fail(new DownloadFailedError(`every seeder failed (${this.dropReasons.slice(-4).join('; ') || 'none found'})`))
+        this.fail(new SourcesExhaustedError(`every seeder failed (${this.dropReasons.slice(-4).join('; ') || 'none found'})`))
       }
     } catch (err) {
       this.fail(err instanceof Error ? err : new Error(String(err)))

@@ -10,3 +10,5 @@ export const CORRUPTING_SEEDER_PATH = fileURLToPath(new URL('../fixtures/corrupt
 export const MiB = 1024 * 1024
 /** A real daemon whose leecher side never signs receipts. */
 export const NON_PAYING_LEECHER_PATH = fileURLToPath(new URL('../fixtures/non-paying-leecher.js', import.meta.url))
+/** A real daemon (test double) that signs false manifests or advertises hostile names, as `<home>/test-double.json` says. */
+export const LYING_SEEDER_PATH = fileURLToPath(new URL('../fixtures/lying-seeder.js', import.meta.url))
