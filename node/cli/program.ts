@@ -109,7 +109,8 @@ program.command('get <cid>')
   .option('-o, --output <path>', 'file path or existing directory (default: <home>/downloads/<name>)')
   .option('-y, --yes', 'accept the quoted cost without asking')
   .option('--max-price <wei-per-MiB>', 'use no seeder asking more (0 = free seeders only)')
-  .action(async (cidText: string, options: { output?: string, yes?: boolean, maxPrice?: string }) => {
+  .option('--force', 'replace an existing file at the output path (else a taken name is refused, or numbered in a directory)')
+  .action(async (cidText: string, options: { output?: string, yes?: boolean, maxPrice?: string, force?: boolean }) => {
     const { getFile } = await import('./transfer-commands.js')
     await getFile(client, cidText, options)
   })

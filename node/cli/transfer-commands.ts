@@ -36,11 +36,11 @@ export async function addFile (client: () => ApiClient, file: string, options: {
   }
 }
 
-export async function getFile (client: () => ApiClient, cidText: string, options: { output?: string, yes?: boolean, maxPrice?: string }): Promise<void> {
+export async function getFile (client: () => ApiClient, cidText: string, options: { output?: string, yes?: boolean, maxPrice?: string, force?: boolean }): Promise<void> {
   const { text: cid } = parseContentId(cidText)
   const api = client()
   const limits = await confirmCost(api, cid, options)
-  await api.request('POST', '/api/downloads', { cid, output: options.output == null ? undefined : resolve(options.output), ...limits })
+  await api.request('POST', '/api/downloads', { cid, output: options.output == null ? undefined : resolve(options.output), ...limits, overwrite: options.force === true ? true : undefined })
   const bar = new ProgressBar('downloading')
   for (;;) {
     const progress = await api.request<DownloadProgress>('GET', `/api/downloads/${cid}`)

@@ -95,7 +95,7 @@ describe('a download never overwrites a file unless asked', function () {
     expect((await readdir(into)).sort()).to.deep.equal(['notes (1).txt', 'notes (2).txt', 'notes.txt'])
   })
 
-  it('to an existing file: refused (exit 2, API 400) and the file kept, unless "overwrite": true', async function () {
+  it('to an existing file: refused (exit 2, API 400) and the file kept, unless --force / "overwrite": true', async function () {
     const { cid, file } = await seed('report.pdf')
     const into = await net.tempDir('explicit')
     const target = join(into, 'report.pdf')
@@ -112,10 +112,17 @@ describe('a download never overwrites a file unless asked', function () {
     expect(api.body.message).to.match(/already exists/)
     expect(await readFile(target, 'utf8') === 'keep me\n', 'the user\'s file is untouched').to.equal(true)
 
-    const started = await downloader.api<DownloadView>('POST', '/api/downloads', { cid, output: target, overwrite: true })
+    const forced = await chiral(downloader.home, ['get', cid, '-o', target, '--yes', '--force'])
+    expect(forced.code, describeResult(forced)).to.equal(0)
+    await expectIntactDownload(target, file, cid)
+
+    // The API's flag, into a fresh file of the user's.
+    const other = join(into, 'other.pdf')
+    await writeFile(other, 'replace me\n')
+    const started = await downloader.api<DownloadView>('POST', '/api/downloads', { cid, output: other, overwrite: true })
     expect(started.status, started.text).to.equal(202)
     expect((await finished(cid)).state).to.equal('completed')
-    await expectIntactDownload(target, file, cid)
+    await expectIntactDownload(other, file, cid)
   })
 
   it('under a hostile name: lands sanitised inside the directory', async function () {
