@@ -157,6 +157,7 @@ export class ChiralNode {
       sourcesFor: record => this.sourcesFor(record),
       prepareSeeders: async (entry, records, size, first) => await this.payments.leecher.prepareSeeders(entry, records, size, first),
       onChunkVerified: (entry, peerId, bytes) => { this.payments.leecher.onChunkVerified(entry.cid, peerId, bytes) },
+      onChunkCalledOff: (entry, peerId, bytes) => { this.payments.leecher.onChunkCalledOff(entry.cid, peerId, bytes) },
       onTransferEnded: async entry => { await this.payments.leecher.endDownload(entry.cid) },
       onCompleted: async (entry, manifest) => {
         if (entry.outputPath == null) return

@@ -84,6 +84,8 @@ export interface DownloadManagerOptions {
   prepareSeeders?: (entry: DownloadEntry, records: FileRecord[], size: number, first: boolean) => Promise<FileRecord[]>
   /** Every verified chunk with the seeder that delivered it, whatever transport carried it. */
   onChunkVerified?: (entry: DownloadEntry, peerId: string, bytes: number) => void
+  /** A chunk request the download called off after the seeder may have begun serving it. */
+  onChunkCalledOff?: (entry: DownloadEntry, peerId: string, bytes: number) => void
   /** The transfer is over, finished or not: no more chunks will be verified for this run. */
   onTransferEnded?: (entry: DownloadEntry) => Promise<void>
   /** Called once a finished file is in place, to start seeding it. */
@@ -419,6 +421,7 @@ export class DownloadManager extends EventEmitter<DownloadEvents> {
           this.options.peerStats.record(source.peerId, corrupt ? { corruptChunks: 1 } : { failures: 1 })
           if (corrupt) hooks.onCorrupt(source.peerId, reason)
         },
+        onCalledOff: (source, _index, bytes) => { this.options.onChunkCalledOff?.(entry, source.peerId, bytes) },
         findMoreSources: hooks.findMoreSources
       })
       download.scheduler = scheduler

@@ -51,6 +51,8 @@ export interface SchedulerOptions {
   /** Called when every source is gone and chunks remain; returns fresh sources, if any. */
   findMoreSources?: () => Promise<ChunkSource[]>
   onDrop?: (source: ChunkSource, reason: string, corrupt: boolean) => void
+  /** A request this scheduler called off while the source may have been serving it (a raced duplicate, the download's end). */
+  onCalledOff?: (source: ChunkSource, index: number, bytes: number) => void
   log: Logger
 }
 
@@ -126,10 +128,22 @@ export class ChunkScheduler {
       clearTimeout(this.pumpTimer)
       this.options.signal.removeEventListener('abort', onAbort)
       for (const state of this.states.values()) {
-        for (const controller of state.inflight.values()) controller.abort()
+        for (const [index, controller] of state.inflight) this.callOff(state, index, controller)
         state.source.close?.()
       }
     }
+  }
+
+  /** Racing a chunk on another transport of the seeder already sending it only makes that seeder send it twice. */
+  private askedOfSeeder (requesters: Set<string>, peerId: string): boolean {
+    for (const id of requesters) if (this.states.get(id)?.source.peerId === peerId) return true
+    return false
+  }
+
+  private callOff (state: SourceState, index: number, controller: AbortController): void {
+    if (controller.signal.aborted) return
+    controller.abort()
+    this.options.onCalledOff?.(state.source, index, chunkLength(this.options.manifest, index))
   }
 
   private addSource (source: ChunkSource): void {
@@ -197,7 +211,7 @@ export class ChunkScheduler {
     let bestStart = Number.POSITIVE_INFINITY
     let youngest = Number.POSITIVE_INFINITY
     for (const [index, who] of this.requesters) {
-      if (who.size === 0 || who.size >= MAX_ENDGAME_REQUESTERS || who.has(state.source.id) || this.options.done.has(index) || this.storing.has(index)) continue
+      if (who.size === 0 || who.size >= MAX_ENDGAME_REQUESTERS || this.askedOfSeeder(who, state.source.peerId) || this.options.done.has(index) || this.storing.has(index)) continue
       const started = this.requestedAt.get(index) ?? now
       if (now - started < ENDGAME_DELAY_MS) {
         youngest = Math.min(youngest, started)
@@ -290,7 +304,8 @@ export class ChunkScheduler {
     // have ended (and its file be closing).
     if (this.settled || this.options.done.has(index) || this.storing.has(index)) return false
     for (const [id, other] of this.states) {
-      if (id !== state.source.id) other.inflight.get(index)?.abort()
+      const duplicate = other.inflight.get(index)
+      if (id !== state.source.id && duplicate != null) this.callOff(other, index, duplicate)
     }
     this.storing.add(index)
     try {
