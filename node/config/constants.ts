@@ -28,6 +28,8 @@ export const LOOPBACK = '127.0.0.1'
 export const DHT_PROTOCOL = '/chiral/kad/1.0.0'
 export const TRANSFER_PROTOCOL = '/chiral/transfer/1.0.0'
 export const RECORD_PROTOCOL = '/chiral/record/1.0.0'
+/** A node with no connection at all dials its bootstrap addresses again this often. */
+export const BOOTSTRAP_REDIAL_INTERVAL_MS = 5_000
 export const RECORD_NAMESPACE = 'chiral'
 export const RECORD_SIGNING_DOMAIN = 'chiral/file-record/v1'
 export const MANIFEST_DOMAIN = 'chiral/manifest/v2'

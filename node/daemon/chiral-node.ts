@@ -7,7 +7,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { createAddressFromString } from '@ethereumjs/util'
 import { AccountHistory } from '../chain/account-history.js'
 import { ChainService } from '../chain/service.js'
-import { API_ENDPOINT_FILENAME, API_TOKEN_FILENAME } from '../config/constants.js'
+import { API_ENDPOINT_FILENAME, API_TOKEN_FILENAME, BOOTSTRAP_REDIAL_INTERVAL_MS } from '../config/constants.js'
 import { openNodeWallet } from '../wallet/node-wallet.js'
 import { isPeerBindingValid, peerBindingDomain, signPeerBinding } from '../wallet/peer-binding.js'
 import type { TypedDataDomain } from 'ethers'
@@ -20,6 +20,7 @@ import { ContentStore, type SeedEntry } from '../content/store.js'
 import { Database } from '../db/database.js'
 import { Discovery } from '../p2p/discovery.js'
 import { createHost, type ChiralLibp2p } from '../p2p/host.js'
+import { redialBootstrapWhileAlone } from '../p2p/bootstrap-redial.js'
 import { loadOrCreatePeerKey } from '../p2p/identity.js'
 import type { FileRecord } from '../p2p/records.js'
 import { HttpSource } from '../protocols/http/source.js'
@@ -65,6 +66,7 @@ export class ChiralNode {
   /** The escrow contract payments settle through on this chain, if the genesis or a deploy has one. */
   escrowContract?: { address: string, source: EscrowAddressSource }
   payments!: PaymentsService
+  private stopBootstrapRedial?: () => void
   readonly startedAt = Date.now()
   readonly totals = { uploaded: 0 }
 
@@ -172,6 +174,7 @@ export class ChiralNode {
       void this.discovery.withdraw(entry)
     })
     await this.host.start()
+    this.stopBootstrapRedial = redialBootstrapWhileAlone(this.host, this.config.bootstrap, BOOTSTRAP_REDIAL_INTERVAL_MS, this.log)
     await this.payments.start()
     for (const entry of await this.store.list()) {
       if (entry.state === 'seeding') {
@@ -227,6 +230,7 @@ export class ChiralNode {
   async stop (): Promise<void> {
     await rm(join(this.home, API_ENDPOINT_FILENAME), { force: true })
     this.discovery?.stop()
+    this.stopBootstrapRedial?.()
     await this.payments?.stop()
     await this.chainService.stop()
     await this.downloads?.stop()

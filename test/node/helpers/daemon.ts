@@ -12,6 +12,8 @@ export const SHARED_ETHASH_DIR = join(tmpdir(), 'chiral-ethash-test-cache')
 export interface DaemonOptions {
   /** Multiaddrs (with /p2p/<id>) to join through. */
   bootstrap?: string[]
+  /** The libp2p listen address (default: any free TCP port on 127.0.0.1). */
+  listen?: string
   maxUploadRate?: string
   maxDownloadRate?: string
   /** A script taking the same arguments as `chiral daemon` (default: the real CLI). */
@@ -105,7 +107,7 @@ export class Daemon {
   static async start (name: string, home: string, options: DaemonOptions = {}): Promise<Daemon> {
     const args = [
       options.script ?? CLI_PATH, '--home', home, 'daemon',
-      '--listen', '/ip4/127.0.0.1/tcp/0',
+      '--listen', options.listen ?? '/ip4/127.0.0.1/tcp/0',
       '--api-port', '0', '--http-port', '0', '--http-host', '127.0.0.1', '--rpc-port', '0',
       ...(options.mine === true ? ['--mine'] : ['--no-mine']),
       ...(options.genesis == null ? [] : ['--genesis', options.genesis]),
