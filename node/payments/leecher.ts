@@ -16,7 +16,7 @@ import { CostTooHighError, InsufficientFundsError, PaymentsUnavailableError } fr
 import type { EscrowClient } from './escrow-client.js'
 import { escrowKey } from './ledger.js'
 import { costOf } from './pricing.js'
-import { parseSeederMessage, type BalanceAnswerMessage, type SessionRefusedMessage } from './protocol.js'
+import { parseSeederMessage, receiptFrame, type BalanceAnswerMessage, type SessionRefusedMessage } from './protocol.js'
 import { receiptContentId, signReceipt } from './receipts.js'
 
 export interface LeecherPaymentsOptions {
@@ -183,18 +183,10 @@ export class LeecherPayments {
       const signed = await this.recordSigned(session.escrowId, session.cid, amount, bytes)
       if (signed == null) return
       const { cumulativeAmount, contentBytes } = signed
-      const { message, signature } = await signReceipt(signer, await escrow.domain(), {
+      const receipt = await signReceipt(signer, await escrow.domain(), {
         escrowId: session.escrowId, seeder: session.seeder, contentId: receiptContentId(parseContentId(session.cid)), contentBytes, cumulativeAmount
       })
-      this.send(session.out, {
-        type: 'receipt',
-        escrowId: message.escrowId.toString(),
-        seeder: message.seeder,
-        contentId: message.contentId,
-        contentBytes: message.contentBytes.toString(),
-        cumulativeAmount: message.cumulativeAmount.toString(),
-        signature
-      })
+      this.send(session.out, receiptFrame(receipt))
     })
   }
 

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { ProtocolError } from '../util/errors.js'
+import type { SignedReceipt } from './receipts.js'
 
 const Uint = Type.String({ pattern: '^[0-9]{1,78}$' })
 const Address = Type.String({ pattern: '^0x[0-9a-fA-F]{40}$' })
@@ -79,4 +80,17 @@ export function parseLeecherMessage (value: unknown): OpenSessionMessage | Recei
 export function parseSeederMessage (value: unknown): SessionAcceptedMessage | SessionRefusedMessage | ReceiptAckMessage | BalanceAnswerMessage {
   if (!Value.Check(SeederMessage, value)) throw new ProtocolError('malformed payment answer')
   return value
+}
+
+/** The wire form of a signed receipt. */
+export function receiptFrame ({ message, signature }: SignedReceipt): ReceiptFrameMessage {
+  return {
+    type: 'receipt',
+    escrowId: message.escrowId.toString(),
+    seeder: message.seeder,
+    contentId: message.contentId,
+    contentBytes: message.contentBytes.toString(),
+    cumulativeAmount: message.cumulativeAmount.toString(),
+    signature
+  }
 }

@@ -9,6 +9,7 @@ import { createLibp2p } from 'libp2p'
 import { TRANSFER_PROTOCOL } from '../../../node/config/constants.js'
 import { FrameReader, frameJson } from '../../../node/p2p/framing.js'
 import { PAYMENT_PROTOCOL } from '../../../node/payments/constants.js'
+import { receiptFrame } from '../../../node/payments/protocol.js'
 import type { SignedReceipt } from '../../../node/payments/receipts.js'
 
 export interface SessionAnswer {
@@ -103,16 +104,8 @@ export class HostileSession {
     return await this.reader.readJson(4096)
   }
 
-  async sendReceipt ({ message, signature }: SignedReceipt): Promise<ReceiptAnswer> {
-    return await this.request({
-      type: 'receipt',
-      escrowId: message.escrowId.toString(),
-      seeder: message.seeder,
-      contentId: message.contentId,
-      contentBytes: message.contentBytes.toString(),
-      cumulativeAmount: message.cumulativeAmount.toString(),
-      signature
-    }) as ReceiptAnswer
+  async sendReceipt (receipt: SignedReceipt): Promise<ReceiptAnswer> {
+    return await this.request(receiptFrame(receipt)) as ReceiptAnswer
   }
 
   async close (): Promise<void> {
