@@ -25,6 +25,8 @@ export interface LeecherPaymentsOptions {
   escrow: () => EscrowClient | undefined
   signer: () => Signer | undefined
   balance: (address: string) => Promise<bigint>
+  /** The chain head's timestamp: the next block, which a refund would land in, is stamped later. */
+  headTimestamp: () => number
   escrowDurationSeconds: number
   escrowMinimumDepositWei: bigint
   creditWindowBytes: number
@@ -238,7 +240,8 @@ export class LeecherPayments {
   async refundExpired (): Promise<Array<{ escrowId: string, txHash: string }>> {
     const escrow = this.options.escrow()
     if (escrow == null) return []
-    const now = Math.floor(Date.now() / 1000)
+    // By the chain's time, not the clock's: a refund mined in a block stamped within the grace reverts and costs gas.
+    const now = this.options.headTimestamp()
     const refunds: Array<{ escrowId: string, txHash: string }> = []
     for (const own of await this.escrows.values()) {
       if (own.refundTx != null || own.expiry + SETTLEMENT_GRACE_SECONDS >= now) continue

@@ -86,6 +86,7 @@ export class PaymentsService {
       escrow,
       signer: () => this.options.wallet.isUnlocked() ? this.options.wallet.signer() : undefined,
       balance: async address => await options.chain.chain.balanceOf(createAddressFromString(address)),
+      headTimestamp: () => Number(options.chain.chain.head.header.timestamp),
       escrowDurationSeconds: options.terms.escrowDurationSeconds,
       escrowMinimumDepositWei: options.terms.escrowMinimumDepositWei,
       creditWindowBytes: options.terms.creditWindowBytes,
