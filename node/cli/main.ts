@@ -5,4 +5,6 @@
 // daemon command never misses it.
 if (process.argv.includes('daemon')) await import('../daemon/heap.js')
 
-await import('./program.js')
+// ls, status, peers and earnings in their plain form skip the argument parser (quick.ts).
+const { runQuick } = await import('./quick.js')
+if (!await runQuick(process.argv.slice(2))) await import('./program.js')

@@ -59,21 +59,24 @@ export async function confirmCost (api: ApiClient, cid: string, options: { yes?:
   return limits
 }
 
+/** `chiral earnings` (also run by quick.ts, without the argument parser). */
+export async function showEarnings (api: ApiClient, options: { json?: boolean }): Promise<void> {
+  const view = await api.request<EarningsView>('GET', '/api/earnings')
+  if (options.json === true) {
+    process.stdout.write(JSON.stringify(view, null, 2) + '\n')
+    return
+  }
+  process.stdout.write(`pending ${formatChi(BigInt(view.pendingWei))} CHI, confirming ${formatChi(BigInt(view.confirmingWei))} CHI, redeemed ${formatChi(BigInt(view.redeemedWei))} CHI\n`)
+  for (const file of view.files) process.stdout.write(`file ${file.cid}  ${formatBytes(Number(file.bytes))}  ${amounts(file)}\n`)
+  for (const peer of view.peers) process.stdout.write(`peer ${peer.peerId} (${peer.wallet})  ${formatBytes(Number(peer.bytes))}  ${amounts(peer)}\n`)
+  for (const claim of view.claims) process.stdout.write(`claim ${claim.txHash}  ${claim.amountWei} wei from ${claim.escrows} escrow(s)  ${new Date(claim.at).toISOString()}  ${claimState(claim)}\n`)
+}
+
 export function registerPaymentCommands (program: Command, client: () => ApiClient): void {
   program.command('earnings')
     .description('what this node earned as a seeder: pending, confirming (claimed, not yet final) and redeemed, per file and per peer')
     .option('--json', 'print JSON')
-    .action(async (options: { json?: boolean }) => {
-      const view = await client().request<EarningsView>('GET', '/api/earnings')
-      if (options.json === true) {
-        process.stdout.write(JSON.stringify(view, null, 2) + '\n')
-        return
-      }
-      process.stdout.write(`pending ${formatChi(BigInt(view.pendingWei))} CHI, confirming ${formatChi(BigInt(view.confirmingWei))} CHI, redeemed ${formatChi(BigInt(view.redeemedWei))} CHI\n`)
-      for (const file of view.files) process.stdout.write(`file ${file.cid}  ${formatBytes(Number(file.bytes))}  ${amounts(file)}\n`)
-      for (const peer of view.peers) process.stdout.write(`peer ${peer.peerId} (${peer.wallet})  ${formatBytes(Number(peer.bytes))}  ${amounts(peer)}\n`)
-      for (const claim of view.claims) process.stdout.write(`claim ${claim.txHash}  ${claim.amountWei} wei from ${claim.escrows} escrow(s)  ${new Date(claim.at).toISOString()}  ${claimState(claim)}\n`)
-    })
+    .action(async (options: { json?: boolean }) => { await showEarnings(client(), options) })
 
   program.command('claim')
     .description('redeem every receipt this node holds as a seeder, now')

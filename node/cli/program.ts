@@ -1,36 +1,19 @@
 /**
- * The `chiral` command line: every command, parsed and run on import (main.ts loads it). Commands
- * that only send a request to the daemon run from the modules imported here, which must stay
- * light (no chain, ethers, libp2p, config schema or content-id library: test/node/cli-modules.test.ts);
- * the others import what they need when they run.
+ * The `chiral` command line: every command, parsed and run on import (main.ts loads it, unless
+ * quick.ts has run the command). Commands that only send a request to the daemon run from the
+ * modules imported here, which must stay light (no chain, ethers, libp2p, config schema or
+ * content-id library: test/node/cli-modules.test.ts); the others import what they need when they run.
  */
 import { Command, InvalidArgumentError, Option } from 'commander'
 import type { Config } from '../config/config.js'
 import { resolveHome } from '../config/home.js'
-import type { DownloadProgress } from '../transfer/downloads.js'
-import { ChiralError, errorMessage } from '../util/errors.js'
-import { formatBytes, parseByteRate } from '../util/units.js'
+import { errorMessage } from '../util/errors.js'
+import { parseByteRate } from '../util/units.js'
+import { listFiles, showPeers, showStatus, type JsonOption } from './api-commands.js'
 import { registerChainCommands } from './chain-commands.js'
-import { registerPaymentCommands } from './payment-commands.js'
 import { ApiClient } from './client.js'
-
-/** Exit codes a script can tell apart; every other failure exits 1. */
-const EXIT_CODES: Record<string, number> = {
-  INVALID_INPUT: 2,
-  INVALID_AMOUNT: 2,
-  INVALID_MNEMONIC: 2,
-  WEAK_PASSWORD: 2,
-  PASSWORD_REQUIRED: 2,
-  WRONG_PASSWORD: 6,
-  NO_WALLET: 6,
-  WALLET_LOCKED: 6,
-  INVALID_CID: 2,
-  FILE_NOT_FOUND: 2,
-  NOT_A_FILE: 2,
-  DAEMON_NOT_RUNNING: 3,
-  NO_SEEDERS: 4,
-  DISK_FULL: 5
-}
+import { exitWithError } from './exit.js'
+import { registerPaymentCommands } from './payment-commands.js'
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value]
 const port = (value: string): number => {
@@ -118,22 +101,7 @@ program.command('get <cid>')
 program.command('ls')
   .description('list seeded files and downloads')
   .option('--json', 'print JSON')
-  .action(async (options: { json?: boolean }) => {
-    const api = client()
-    const files = await api.request<Array<{ cid: string, name: string, size: number, state: string, pricePerMiB: string, bytesServed: number }>>('GET', '/api/files')
-    const downloads = await api.request<DownloadProgress[]>('GET', '/api/downloads')
-    if (options.json === true) {
-      process.stdout.write(JSON.stringify({ files, downloads }, null, 2) + '\n')
-      return
-    }
-    if (files.length === 0 && downloads.length === 0) process.stdout.write('nothing seeded or downloaded yet: chiral add <file>\n')
-    for (const file of files) {
-      process.stdout.write(`${file.cid}  ${file.state.padEnd(8)} ${formatBytes(file.size).padStart(10)}  served ${formatBytes(file.bytesServed).padStart(10)}  ${file.pricePerMiB === '0' ? 'free' : `${file.pricePerMiB} wei/MiB`}  ${file.name}\n`)
-    }
-    for (const download of downloads.filter(d => d.state !== 'completed')) {
-      process.stdout.write(`${download.cid}  ${download.state.padEnd(8)} ${formatBytes(download.bytesDone)} / ${formatBytes(download.size ?? 0)}  ${download.error?.message ?? ''}\n`)
-    }
-  })
+  .action(async (options: JsonOption) => { await listFiles(client(), options) })
 
 program.command('stop <cid>')
   .description('stop seeding a file (it stays on disk)')
@@ -147,42 +115,12 @@ program.command('stop <cid>')
 program.command('status')
   .description('node identity, addresses, URLs and totals')
   .option('--json', 'print JSON')
-  .action(async (options: { json?: boolean }) => {
-    const api = client()
-    const status = await api.request<Record<string, unknown> & { peerId: string, addresses: string[], urls: { api: string, dashboard: string, http: string[] }, connectedPeers: number, seeding: number, activeDownloads: number, limits: { maxUploadRate: number, maxDownloadRate: number } }>('GET', '/api/status')
-    if (options.json === true) {
-      process.stdout.write(JSON.stringify(status, null, 2) + '\n')
-      return
-    }
-    const limit = (value: number): string => value === 0 ? 'unlimited' : `${formatBytes(value)}/s`
-    process.stdout.write([
-      `peer id      ${status.peerId}`,
-      `api          ${status.urls.api}`,
-      `dashboard    ${status.urls.dashboard}#token=${api.token}`,
-      `http         ${status.urls.http.join(' ')}`,
-      ...status.addresses.map(address => `address      ${address}`),
-      `peers        ${status.connectedPeers}`,
-      `seeding      ${status.seeding} file(s)`,
-      `downloading  ${status.activeDownloads}`,
-      `limits       up ${limit(status.limits.maxUploadRate)}, down ${limit(status.limits.maxDownloadRate)}`,
-      ''
-    ].join('\n'))
-  })
+  .action(async (options: JsonOption) => { await showStatus(client(), options) })
 
 program.command('peers')
   .description('connected and known peers with transfer statistics')
   .option('--json', 'print JSON')
-  .action(async (options: { json?: boolean }) => {
-    const peers = await client().request<Array<{ peerId: string, connected: boolean, addresses: string[], bytesDownloaded: number, bytesUploaded: number }>>('GET', '/api/peers')
-    if (options.json === true) {
-      process.stdout.write(JSON.stringify(peers, null, 2) + '\n')
-      return
-    }
-    if (peers.length === 0) process.stdout.write('no peers: give the daemon --bootstrap <multiaddr>\n')
-    for (const peer of peers) {
-      process.stdout.write(`${peer.peerId}  ${peer.connected ? 'connected' : 'offline  '}  down ${formatBytes(peer.bytesDownloaded)}  up ${formatBytes(peer.bytesUploaded)}  ${peer.addresses.join(' ')}\n`)
-    }
-  })
+  .action(async (options: JsonOption) => { await showPeers(client(), options) })
 
 program.command('connect <multiaddr>')
   .description('connect the running daemon to a peer')
@@ -207,8 +145,4 @@ program.command('limits')
 registerChainCommands(program, home, client)
 registerPaymentCommands(program, client)
 
-program.parseAsync().catch((err: unknown) => {
-  const code = err instanceof ChiralError ? err.code : 'ERROR'
-  process.stderr.write(`error: ${errorMessage(err)}\n`)
-  process.exit(EXIT_CODES[code] ?? 1)
-})
+program.parseAsync().catch(exitWithError)

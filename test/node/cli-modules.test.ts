@@ -8,18 +8,17 @@ import { CLI_PATH, REPO_ROOT, TestNetwork, cleanEnv, describeResult, run, type D
 /** Preloaded into the CLI: logs the URL of every module it loads (test/node/fixtures/record-modules.ts). */
 const RECORDER = pathToFileURL(fileURLToPath(new URL('./fixtures/record-modules.js', import.meta.url))).href
 
-/** The only package the commands that just talk to the daemon may load: their argument parser. */
-const LIGHT_PACKAGES = new Set(['commander'])
+/** ls, status, peers and earnings in their plain form, which main.ts runs without the argument parser (quick.ts). */
+const QUICK_COMMANDS = [['ls'], ['ls', '--json'], ['status'], ['status', '--json'], ['peers'], ['earnings'], ['earnings', '--json']]
+/** Other commands that only send requests to the daemon and print the answer: parsed by commander. */
+const PARSED_API_COMMANDS = [['limits'], ['wallet', 'balance'], ['wallet', 'history'], ['mine', 'status'], ['ls', '--help']]
+/** The only package the parsed ones may load: the argument parser. */
+const PARSER = 'commander'
 
-/** Commands that only send requests to the daemon and print the answer. */
-const API_ONLY_COMMANDS = [
-  ['ls'], ['ls', '--json'], ['status'], ['peers'], ['earnings'], ['limits'], ['wallet', 'balance'], ['wallet', 'history'], ['mine', 'status']
-]
-
-/** Every package the project depends on, except the light ones: the chain, ethers, libp2p, Fastify, LevelDB, ... */
+/** Every package the project depends on but the parser: the chain, ethers, libp2p, Fastify, LevelDB, ... */
 function heavyPackages (): string[] {
   const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>, devDependencies: Record<string, string> }
-  return [...Object.keys(manifest.dependencies), ...Object.keys(manifest.devDependencies)].filter(name => !LIGHT_PACKAGES.has(name))
+  return [...Object.keys(manifest.dependencies), ...Object.keys(manifest.devDependencies)].filter(name => name !== PARSER)
 }
 
 describe('CLI: commands that only talk to the daemon load only what they need', function () {
@@ -43,22 +42,34 @@ describe('CLI: commands that only talk to the daemon load only what they need', 
   const loadedPackages = (modules: string[], names: string[]): string[] =>
     names.filter(name => modules.some(url => url.includes(`/node_modules/${name}/`)))
 
+  /** Fails unless the recorder saw the CLI start (so an empty log cannot pass for a light one) and no package but `allowed` loaded. */
+  function expectOnly (args: string[], modules: string[], allowed: string[]): void {
+    expect(modules.some(url => url.endsWith('/dist/node/cli/main.js')), `chiral ${args.join(' ')} loaded:\n${modules.join('\n')}`).to.equal(true)
+    const loaded = loadedPackages(modules, [...heavyPackages(), PARSER]).filter(name => !allowed.includes(name))
+    const firstOf = (name: string): string => modules.find(url => url.includes(`/node_modules/${name}/`)) ?? ''
+    expect(loaded, `chiral ${args.join(' ')} loaded ${loaded.map(name => `${name} (${firstOf(name)})`).join(', ')}`).to.deep.equal([])
+  }
+
   before(async function () {
     logs = await net.tempDir('module-logs')
     daemon = await net.start('api-only')
   })
   after(async function () { await net.cleanup() })
 
-  for (const args of API_ONLY_COMMANDS) {
-    it(`chiral ${args.join(' ')} loads no package but commander`, async function () {
+  for (const args of QUICK_COMMANDS) {
+    it(`chiral ${args.join(' ')} loads no package at all, not even the argument parser`, async function () {
       const { result, modules } = await chiralRecorded(args)
       expect(result.code, describeResult(result)).to.equal(0)
-      // The recorder saw the CLI itself, so an empty log cannot pass for a light one.
-      expect(modules.some(url => url.endsWith('/dist/node/cli/program.js')), modules.join('\n')).to.equal(true)
-      expect(loadedPackages(modules, [...LIGHT_PACKAGES]), 'commander is loaded through the recorder').to.deep.equal([...LIGHT_PACKAGES])
-      const heavy = loadedPackages(modules, heavyPackages())
-      const firstOf = (name: string): string => modules.find(url => url.includes(`/node_modules/${name}/`)) ?? ''
-      expect(heavy, `chiral ${args.join(' ')} loaded ${heavy.map(name => `${name} (${firstOf(name)})`).join(', ')}`).to.deep.equal([])
+      expectOnly(args, modules, [])
+    })
+  }
+
+  for (const args of PARSED_API_COMMANDS) {
+    it(`chiral ${args.join(' ')} loads no package but the argument parser`, async function () {
+      const { result, modules } = await chiralRecorded(args)
+      expect(result.code, describeResult(result)).to.equal(0)
+      expectOnly(args, modules, [PARSER])
+      expect(loadedPackages(modules, [PARSER]), 'went through the parser').to.deep.equal([PARSER])
     })
   }
 
