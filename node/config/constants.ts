@@ -84,3 +84,13 @@ export const SPEED_WINDOW_MS = 3_000
 export const FILE_CHECK_INTERVAL_MS = 1_000
 /** Transfer statistics are batched in memory and written this often. */
 export const STATS_FLUSH_INTERVAL_MS = 2_000
+/**
+ * eth_call and eth_estimateGas: gas is capped at RPC_GAS_CAP (geth's default RPCGasCap), and
+ * EVM execution gets RPC_EXECUTION_BUDGET_MS of wall time per request (a batch shares one
+ * budget; geth's RPCEVMTimeout), then fails with "execution aborted (timeout = 5s)". It runs in
+ * slices: after RPC_EXECUTION_SLICE_MS it yields to the event loop, so networking and serving
+ * wait for one slice at most, not for the whole call.
+ */
+export const RPC_GAS_CAP = 50_000_000n
+export const RPC_EXECUTION_BUDGET_MS = 5_000
+export const RPC_EXECUTION_SLICE_MS = 10

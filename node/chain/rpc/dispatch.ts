@@ -1,5 +1,6 @@
 import { errorMessage } from '../../util/errors.js'
 import { InternalError, InvalidParamsError, InvalidRequestError, ParseError, RpcError } from './errors.js'
+import { executionBudget } from './execution.js'
 import type { RpcContext } from './method.js'
 import { callMethod } from './methods.js'
 
@@ -30,6 +31,8 @@ export async function handleBody (context: RpcContext, body: string): Promise<Js
   if (parsed.length === 0) return errorResponse(null, new InvalidRequestError('empty batch'))
   if (parsed.length > MAX_BATCH_SIZE) return errorResponse(null, new InvalidRequestError(`batch too large: ${parsed.length} requests, at most ${MAX_BATCH_SIZE}`))
   const responses: JsonRpcResponse[] = []
+  // One EVM time budget for the whole batch, so that a batch of calls takes no more than one.
+  context = { ...context, executionBudget: executionBudget() }
   // In order, so that transactions of one sender sent in one batch reach the pool in nonce order.
   for (const request of parsed) {
     const response = await handleRequest(context, request)

@@ -2,16 +2,24 @@ import { createBlock, type Block } from '@ethereumjs/block'
 import { createFeeMarket1559Tx, type FeeMarket1559Tx } from '@ethereumjs/tx'
 import { bytesToHex, createZeroAddress, type Address } from '@ethereumjs/util'
 import { runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
+import { RPC_EXECUTION_BUDGET_MS, RPC_EXECUTION_SLICE_MS, RPC_GAS_CAP } from '../../config/constants.js'
 import type { Chain } from '../chain.js'
 import { ExecutionRevertedError, ServerError } from './errors.js'
 import type { CallRequest } from './params.js'
 
-/** Upper bound on the gas of eth_call and eth_estimateGas, geth's default RPC gas cap. */
-const RPC_GAS_CAP = 50_000_000n
+/** Wall time left for EVM execution in one request (a batch shares one). */
+export interface ExecutionBudget {
+  remainingMs: number
+}
+
+export function executionBudget (): ExecutionBudget {
+  return { remainingMs: RPC_EXECUTION_BUDGET_MS }
+}
 
 /** The return data of eth_call; reverts and halts are thrown as geth reports them. */
-export async function call (chain: Chain, request: CallRequest, block: Block): Promise<Uint8Array> {
-  const vm = await chain.vmAt(block)
+export async function call (chain: Chain, request: CallRequest, block: Block, budget = executionBudget()): Promise<Uint8Array> {
+  const vm = sliced(await chain.vmAt(block), budget)
   const gas = min(request.gas ?? RPC_GAS_CAP, RPC_GAS_CAP)
   const result = await execute(vm, chain, request, block, gas)
   throwIfFailed(result)
@@ -23,8 +31,8 @@ export async function call (chain: Chain, request: CallRequest, block: Block): P
  * highest allowed limit (failing there is an error), then binary search between the gas
  * that run used and that limit, since refunds and the 63/64 rule make the need exceed the use.
  */
-export async function estimateGas (chain: Chain, request: CallRequest, block: Block): Promise<bigint> {
-  const vm = await chain.vmAt(block)
+export async function estimateGas (chain: Chain, request: CallRequest, block: Block, budget = executionBudget()): Promise<bigint> {
+  const vm = sliced(await chain.vmAt(block), budget)
   const intrinsic = unsignedTx(chain, request, RPC_GAS_CAP).getIntrinsicGas()
   let hi = await highestGas(vm, request, block)
   if (hi < intrinsic) throw new ServerError(`gas required exceeds allowance (${hi})`)
@@ -38,7 +46,10 @@ export async function estimateGas (chain: Chain, request: CallRequest, block: Bl
     // Most calls need little more than they use, so probe low before halving the range.
     const mid = min((lo + hi) / 2n, lo * 2n)
     const succeeded = await execute(vm, chain, request, block, mid)
-      .then(result => result.execResult.exceptionError == null, () => false)
+      .then(result => result.execResult.exceptionError == null, (err: unknown) => {
+        if (err instanceof ExecutionTimeoutError) throw err
+        return false
+      })
     if (succeeded) hi = mid
     else lo = mid
   }
@@ -64,10 +75,81 @@ async function execute (vm: VM, chain: Chain, request: CallRequest, block: Block
   try {
     return await runTx(vm, { tx, block: callBlock(block, request), skipBalance: true, skipNonce: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true })
   } catch (err) {
+    if (timedOut.has(vm)) throw new ExecutionTimeoutError()
     throw new ServerError((err as Error).message.split(' (vm hf=')[0] ?? 'execution failed')
   } finally {
     await vm.stateManager.revert()
   }
+}
+
+class ExecutionTimeoutError extends ServerError {
+  constructor () {
+    super(`execution aborted (timeout = ${RPC_EXECUTION_BUDGET_MS / 1000}s)`)
+  }
+}
+
+class BudgetSpent extends Error {}
+
+/** VMs whose budget ran out: their runs fail with ExecutionTimeoutError. */
+const timedOut = new WeakSet<VM>()
+
+/** Jumps and calls: a run without them is at most one contract's code long. */
+const SLICE_POINTS = [0x56, 0x57, 0xf0, 0xf1, 0xf2, 0xf4, 0xf5, 0xfa]
+/** Slice points between looks at the clock. */
+const CLOCK_EVERY = 256
+
+interface OpcodeEntry {
+  opcodeInfo: { isAsync: boolean }
+  opHandler: (runState: unknown, common: unknown) => unknown
+  gasHandler?: unknown
+}
+
+/**
+ * Makes `vm` run in slices of RPC_EXECUTION_SLICE_MS: its jump and call opcodes, every
+ * CLOCK_EVERY of them, look at the clock, yield to the event loop once the slice is used up, and
+ * abort the run once `budget` is spent. The EVM looks opcodes up in its own map on every step,
+ * so wrapping those entries (and again when a hardfork change rebuilds the map) costs a
+ * counter per jump; an EVM `step` listener would build an event object on every step instead.
+ */
+function sliced (vm: VM, budget: ExecutionBudget): VM {
+  const evm = vm.evm as unknown as { _opcodeMap: OpcodeEntry[] }
+  let count = 0
+  let sliceStart = performance.now()
+  let lastLook = sliceStart
+  const look = async (): Promise<void> => {
+    const now = performance.now()
+    budget.remainingMs -= now - lastLook
+    lastLook = now
+    if (budget.remainingMs <= 0) {
+      timedOut.add(vm)
+      throw new BudgetSpent('execution budget spent')
+    }
+    if (now - sliceStart < RPC_EXECUTION_SLICE_MS) return
+    await yieldToLoop()
+    // Time spent waiting for the loop is not the call's.
+    sliceStart = lastLook = performance.now()
+  }
+  const wrap = (): void => {
+    for (const code of SLICE_POINTS) {
+      const entry = evm._opcodeMap[code]
+      if (entry == null) continue
+      const { opHandler } = entry
+      const opcodeInfo = Object.assign(Object.create(Object.getPrototypeOf(entry.opcodeInfo) as object), entry.opcodeInfo, { isAsync: true })
+      evm._opcodeMap[code] = {
+        ...entry,
+        opcodeInfo,
+        // Marked async so the interpreter awaits it; between looks it returns what the
+        // original returns (nothing for a jump), which is cheaper than a promise per jump.
+        opHandler: (runState, common) => {
+          if (++count % CLOCK_EVERY !== 0) return opHandler(runState, common)
+          return look().then(() => opHandler(runState, common))
+        }
+      }
+    }
+  }
+  wrap()
+  vm.common.events.on('hardforkChanged', wrap)
+  return vm
 }
 
 /**

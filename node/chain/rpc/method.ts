@@ -1,5 +1,6 @@
 import type { Logger } from '../../util/log.js'
 import type { RpcBackend } from './backend.js'
+import type { ExecutionBudget } from './execution.js'
 import { InvalidParamsError } from './errors.js'
 import type { Parser } from './params.js'
 import type { SubscriptionHub, Subscriber } from './subscriptions.js'
@@ -11,6 +12,8 @@ export interface RpcContext {
   clientVersion: string
   subscriptions: SubscriptionHub
   subscriber?: Subscriber
+  /** EVM time left for this request body (a batch shares it); each call gets a fresh one without. */
+  executionBudget?: ExecutionBudget
 }
 
 type Parsed<P extends readonly Parser<unknown>[]> = { [K in keyof P]: P[K] extends Parser<infer T> ? T : never }

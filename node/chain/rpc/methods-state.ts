@@ -26,10 +26,10 @@ export const stateMethods: Record<string, RpcMethod> = {
     const key = setLengthLeft(bigIntToBytes(slot), 32)
     return bytesToHex(setLengthLeft(await state.getStorage(account, key), 32))
   }),
-  eth_call: method([callRequest, latestOr], async ({ backend: { chain } }, request, block) => {
-    return bytesToHex(await call(chain, request, await requireBlock(chain, block)))
+  eth_call: method([callRequest, latestOr], async ({ backend: { chain }, executionBudget }, request, block) => {
+    return bytesToHex(await call(chain, request, await requireBlock(chain, block), executionBudget))
   }),
-  eth_estimateGas: method([callRequest, latestOr], async ({ backend: { chain } }, request, block) => {
-    return toQuantity(await estimateGas(chain, request, await requireBlock(chain, block)))
+  eth_estimateGas: method([callRequest, latestOr], async ({ backend: { chain }, executionBudget }, request, block) => {
+    return toQuantity(await estimateGas(chain, request, await requireBlock(chain, block), executionBudget))
   })
 }
