@@ -15,6 +15,7 @@ import { parseWei } from '../util/units.js'
 import { registerChainRoutes } from './chain-routes.js'
 import { registerPaymentRoutes } from './payment-routes.js'
 import { registerDashboardRoutes } from './dashboard-routes.js'
+import { registerHistoryRoutes } from './history-routes.js'
 import {
   AddFileBody, CidParams, ConnectPeerBody, Download, ErrorBody, Peer, RateLimits, RateLimitsPatch, SeedFile, StartDownloadBody, Status
 } from './schemas.js'
@@ -209,6 +210,7 @@ export async function createApiServer (node: ChiralNode): Promise<FastifyInstanc
   registerChainRoutes(app, node, API_PREFIX)
   registerPaymentRoutes(app, node, API_PREFIX)
   registerDashboardRoutes(app, node, API_PREFIX, { add: addFile })
+  registerHistoryRoutes(app, node, API_PREFIX)
   registerWebUi(app)
 
   app.get(`${API_PREFIX}/events`, { schema: { summary: 'Server-Sent Events: "download" progress and "add" hashing progress' } }, async (request, reply) => {

@@ -9,7 +9,7 @@ import { Value } from '@sinclair/typebox/value'
 import { InvalidInputError } from '../util/errors.js'
 import { parseByteRate } from '../util/units.js'
 import {
-  CONFIG_FILENAME, DEFAULT_API_PORT, DEFAULT_HTTP_PORT, DEFAULT_P2P_TCP_PORT,
+  CONFIG_FILENAME, DEFAULT_API_PORT, DEFAULT_HISTORY_INTERVAL_MS, DEFAULT_HTTP_PORT, DEFAULT_P2P_TCP_PORT,
   DEFAULT_P2P_WS_PORT, DEFAULT_RECORD_TTL_SECONDS, DEFAULT_RPC_PORT, LOOPBACK
 } from './constants.js'
 
@@ -42,6 +42,7 @@ export const ConfigSchema = Type.Object({
   redeemThresholdWei: Type.String({ pattern: '^[0-9]{1,78}$', description: 'signed but unredeemed wei at which a seeder redeems on its own' }),
   redeemConfirmations: Type.Integer({ minimum: 1, maximum: 10_000, description: 'confirmations (blocks) after which a claim is final; a reorganisation that drops it before makes it claimable again' }),
   escrowMinimumDepositWei: Type.String({ pattern: '^[0-9]{1,78}$', description: 'smallest deposit of a new escrow, so later downloads reuse it' }),
+  historyIntervalMs: Type.Integer({ minimum: 100, maximum: 600_000, description: 'how often the bandwidth and hashrate history (GET /api/history) takes a sample' }),
   logLevel: Type.Union(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].map(level => Type.Literal(level)))
 }, { additionalProperties: false })
 
@@ -73,6 +74,7 @@ export function defaultConfig (): Config {
     redeemThresholdWei: DEFAULT_REDEEM_THRESHOLD_WEI,
     redeemConfirmations: DEFAULT_REDEEM_CONFIRMATIONS,
     escrowMinimumDepositWei: DEFAULT_ESCROW_MINIMUM_DEPOSIT_WEI,
+    historyIntervalMs: DEFAULT_HISTORY_INTERVAL_MS,
     logLevel: 'info'
   }
 }
@@ -103,6 +105,7 @@ const ENV_OVERRIDES: Record<string, (config: Config, value: string) => void> = {
   CHIRAL_REDEEM_THRESHOLD_WEI: (c, v) => { c.redeemThresholdWei = v },
   CHIRAL_REDEEM_CONFIRMATIONS: (c, v) => { c.redeemConfirmations = Number(v) },
   CHIRAL_ESCROW_MINIMUM_DEPOSIT_WEI: (c, v) => { c.escrowMinimumDepositWei = v },
+  CHIRAL_HISTORY_INTERVAL_MS: (c, v) => { c.historyIntervalMs = Number(v) },
   CHIRAL_LOG_LEVEL: (c, v) => { c.logLevel = v as Config['logLevel'] }
 }
 

@@ -94,3 +94,10 @@ export const STATS_FLUSH_INTERVAL_MS = 2_000
 export const RPC_GAS_CAP = 50_000_000n
 export const RPC_EXECUTION_BUDGET_MS = 5_000
 export const RPC_EXECUTION_SLICE_MS = 10
+/**
+ * Bandwidth and hashrate history the daemon keeps for the dashboard's charts: one sample this
+ * often (the `historyIntervalMs` setting, default below), at most HISTORY_SAMPLES of them in a
+ * fixed ring (an hour at the default interval), so a page opened now draws the last hour at once.
+ */
+export const DEFAULT_HISTORY_INTERVAL_MS = 5_000
+export const HISTORY_SAMPLES = 720

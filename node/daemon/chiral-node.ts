@@ -7,7 +7,8 @@ import type { PrivateKey } from '@libp2p/interface'
 import { createAddressFromString } from '@ethereumjs/util'
 import { AccountHistory } from '../chain/account-history.js'
 import { ChainService } from '../chain/service.js'
-import { API_ENDPOINT_FILENAME, API_TOKEN_FILENAME, BOOTSTRAP_REDIAL_INTERVAL_MS } from '../config/constants.js'
+import { API_ENDPOINT_FILENAME, API_TOKEN_FILENAME, BOOTSTRAP_REDIAL_INTERVAL_MS, HISTORY_SAMPLES } from '../config/constants.js'
+import { MetricsHistory } from './history.js'
 import { openNodeWallet } from '../wallet/node-wallet.js'
 import { isPeerBindingValid, peerBindingDomain, signPeerBinding } from '../wallet/peer-binding.js'
 import type { TypedDataDomain } from 'ethers'
@@ -69,6 +70,8 @@ export class ChiralNode {
   private stopBootstrapRedial?: () => void
   readonly startedAt = Date.now()
   readonly totals = { uploaded: 0 }
+  /** Upload, download and hashrate samples for the dashboard's charts (GET /api/history). */
+  readonly history: MetricsHistory
 
   constructor (readonly home: string, readonly config: Config, readonly log: Logger, private readonly components: NodeComponents = {}) {
     this.uploadLimiter = new RateLimiter(config.maxUploadRate)
@@ -88,11 +91,22 @@ export class ChiralNode {
       rpcAllowedOrigins: [],
       log
     })
+    this.history = new MetricsHistory({
+      uploaded: () => this.totals.uploaded,
+      downloaded: () => this.totalDownloaded(),
+      hashrate: () => this.chainService.miner.hashrate
+    }, config.historyIntervalMs, HISTORY_SAMPLES)
+  }
+
+  /** Bytes received from all peers (the per-peer counters, summed). */
+  totalDownloaded (): number {
+    return this.peerStats.list().reduce((sum, peer) => sum + peer.bytesDownloaded, 0)
   }
 
   async start (): Promise<void> {
     await this.db.open()
     await this.peerStats.load()
+    this.history.start() // after the load: the download counter's baseline is the stored total
     await this.chainService.open()
     this.escrowContract = resolveEscrowAddress(this.home, this.chainService.spec)
     this.accountHistory = new AccountHistory(this.db, this.chainService.chain)
@@ -229,6 +243,7 @@ export class ChiralNode {
 
   async stop (): Promise<void> {
     await rm(join(this.home, API_ENDPOINT_FILENAME), { force: true })
+    this.history.stop()
     this.discovery?.stop()
     this.stopBootstrapRedial?.()
     await this.payments?.stop()

@@ -31,3 +31,12 @@ export function useRates (total: number | undefined, at: number, limit = 60): nu
   }, [total, at, limit])
   return rates
 }
+
+/**
+ * The daemon's history (GET /api/history) followed by the samples this page took since, so a
+ * chart is drawn in full on load and then grows live; at most `limit` values, newest kept.
+ */
+export function withHistory (history: number[] | undefined, live: number[], limit = 720): number[] {
+  if (history == null || history.length === 0) return live
+  return [...history, ...live].slice(-limit)
+}

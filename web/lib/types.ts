@@ -146,3 +146,10 @@ export interface AddProgress {
   bytes: number
   total: number
 }
+
+/** GET /api/history: what the daemon sampled before this page opened, oldest first. */
+export interface History {
+  intervalMs: number
+  capacity: number
+  samples: Array<{ at: number, upload: number, download: number, hashrate: number }>
+}

@@ -5,13 +5,14 @@ import { LineChart } from '@/components/line-chart'
 import { Badge, Card, ErrorNotice, Loading, Mono, PageHeader, Stat } from '@/components/ui'
 import { formatChi, formatHashrate } from '@/lib/format'
 import { useApiMutation, useApiQuery } from '@/lib/queries'
-import { useSamples } from '@/lib/samples'
-import type { ChainInfo, Mining } from '@/lib/types'
+import { useSamples, withHistory } from '@/lib/samples'
+import type { ChainInfo, History, Mining } from '@/lib/types'
 
 export function MiningPage (): ReactNode {
   const mining = useApiQuery<Mining>('/api/mining', 2000)
   const chain = useApiQuery<ChainInfo>('/api/chain', 5000)
-  const hashrates = useSamples(mining.data?.hashrate, mining.dataUpdatedAt)
+  const history = useApiQuery<History>('/api/history')
+  const hashrates = withHistory(history.data?.samples.map(sample => sample.hashrate), useSamples(mining.data?.hashrate, mining.dataUpdatedAt), history.data?.capacity)
   return (
     <>
       <PageHeader title="Mining" />
@@ -38,7 +39,7 @@ export function MiningPage (): ReactNode {
           title="Hashrate"
           series={[{ label: 'Hashrate', values: hashrates, color: 'var(--chart-1)' }]}
           format={value => formatHashrate(Math.round(value))}
-          empty="Collecting samples: the chart fills in while this page is open."
+          empty="Collecting samples: the node records one every few seconds."
         />
       </Card>
       {chain.data != null && (

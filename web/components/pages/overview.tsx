@@ -6,14 +6,15 @@ import { LineChart } from '@/components/line-chart'
 import { Badge, Card, ErrorNotice, Loading, PageHeader, Stat } from '@/components/ui'
 import { formatBytes, formatHashrate, formatRate } from '@/lib/format'
 import { useApiQuery } from '@/lib/queries'
-import { useRates } from '@/lib/samples'
-import type { Status, Wallet } from '@/lib/types'
+import { useRates, withHistory } from '@/lib/samples'
+import type { History, Status, Wallet } from '@/lib/types'
 
 export function OverviewPage (): ReactNode {
   const status = useApiQuery<Status>('/api/status', 2000)
   const wallet = useApiQuery<Wallet>('/api/wallet', 5000)
-  const uploadRates = useRates(status.data?.totals.uploaded, status.dataUpdatedAt)
-  const downloadRates = useRates(status.data?.totals.downloaded, status.dataUpdatedAt)
+  const history = useApiQuery<History>('/api/history')
+  const uploadRates = withHistory(history.data?.samples.map(sample => sample.upload), useRates(status.data?.totals.uploaded, status.dataUpdatedAt), history.data?.capacity)
+  const downloadRates = withHistory(history.data?.samples.map(sample => sample.download), useRates(status.data?.totals.downloaded, status.dataUpdatedAt), history.data?.capacity)
 
   return (
     <>
@@ -30,7 +31,7 @@ export function OverviewPage (): ReactNode {
             { label: 'Download', values: downloadRates, color: 'var(--chart-2)' }
           ]}
           format={formatRate}
-          empty="Collecting samples: the graph fills in while this page is open."
+          empty="Collecting samples: the node records one every few seconds."
         />
         {status.data != null && (
           <p className="muted">
