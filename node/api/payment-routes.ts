@@ -5,6 +5,7 @@ import type { ChiralNode } from '../daemon/chiral-node.js'
 import { PaymentsUnavailableError } from '../payments/errors.js'
 import { largestAgreeingGroup } from '../transfer/downloads.js'
 import { NoSeedersError } from '../util/errors.js'
+import { parseWei } from '../util/units.js'
 import { ErrorBody } from './schemas.js'
 
 const errors = { 400: Type.Ref(ErrorBody), 401: Type.Ref(ErrorBody), 404: Type.Ref(ErrorBody) }
@@ -19,11 +20,11 @@ export function registerPaymentRoutes (app: FastifyInstance, node: ChiralNode, p
     schema: { summary: 'Seeders of a file with their prices, and the most the download can cost', body: QuoteBody, response: errors }
   }, async request => {
     const { text: cid } = parseContentId(request.body.cid)
+    const maxPrice = request.body.maxPricePerMiB == null ? undefined : parseWei(request.body.maxPricePerMiB, 'maxPricePerMiB')
     const { seeders, peersAsked } = await node.discovery.findSeeders(cid)
     const sameFile = largestAgreeingGroup(seeders)
     const [first] = sameFile
     if (first === undefined) throw new NoSeedersError(cid, peersAsked)
-    const maxPrice = request.body.maxPricePerMiB == null ? undefined : BigInt(request.body.maxPricePerMiB)
     return { cid, name: first.name, ...node.payments.leecher.quote(sameFile, first.size, maxPrice) }
   })
 

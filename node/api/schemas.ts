@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox'
+import { MAX_BYTE_RATE } from '../config/constants.js'
 
 export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() }, { $id: 'Error' })
 
@@ -6,7 +7,7 @@ export const CidParams = Type.Object({ cid: Type.String({ minLength: 1, maxLengt
 
 export const AddFileBody = Type.Object({
   path: Type.String({ minLength: 1, maxLength: 4096, description: 'path of a regular file on the node' }),
-  pricePerMiB: Type.Optional(Type.String({ pattern: '^[0-9]{1,78}$', description: 'wei per MiB; 0 = free' }))
+  pricePerMiB: Type.Optional(Type.String({ pattern: '^[0-9]{1,78}$', description: 'wei per MiB, at most 2^256 - 1; 0 = free' }))
 }, { additionalProperties: false })
 
 export const StartDownloadBody = Type.Object({
@@ -22,8 +23,8 @@ export const ConnectPeerBody = Type.Object({
 }, { additionalProperties: false })
 
 export const RateLimits = Type.Object({
-  maxUploadRate: Type.Integer({ minimum: 0, description: 'bytes per second, 0 = unlimited' }),
-  maxDownloadRate: Type.Integer({ minimum: 0, description: 'bytes per second, 0 = unlimited' })
+  maxUploadRate: Type.Integer({ minimum: 0, maximum: MAX_BYTE_RATE, description: 'bytes per second, 0 = unlimited' }),
+  maxDownloadRate: Type.Integer({ minimum: 0, maximum: MAX_BYTE_RATE, description: 'bytes per second, 0 = unlimited' })
 }, { additionalProperties: false })
 
 export const RateLimitsPatch = Type.Partial(RateLimits, { additionalProperties: false, minProperties: 1 })

@@ -183,6 +183,8 @@ export async function createApiServer (node: ChiralNode): Promise<FastifyInstanc
     schema: { summary: 'Start (or rejoin) a download; progress as "download" events', body: StartDownloadBody, response: { 202: Download, ...errors } }
   }, async (request, reply) => {
     const { cid, output, maxPricePerMiB, maxCostWei, overwrite } = request.body
+    if (maxPricePerMiB != null) parseWei(maxPricePerMiB, 'maxPricePerMiB')
+    if (maxCostWei != null) parseWei(maxCostWei, 'maxCostWei')
     const entry = await node.downloads.start(cid, output, { maxPricePerMiB, maxCostWei }, { overwrite })
     return await reply.code(202).send(await node.downloads.get(entry.cid))
   })

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { createInterface } from 'node:readline/promises'
 import { ChiralError, InvalidInputError } from '../util/errors.js'
-import { formatBytes } from '../util/units.js'
+import { formatBytes, parseWei } from '../util/units.js'
 import { formatChi } from '../wallet/units.js'
 import type { ApiClient } from './client.js'
 
@@ -40,7 +40,7 @@ function claimState (claim: EarningsView['claims'][number]): string {
  * enforces, so the price the user accepted cannot grow behind their back.
  */
 export async function confirmCost (api: ApiClient, cid: string, options: { yes?: boolean, maxPrice?: string }): Promise<{ maxPricePerMiB?: string, maxCostWei?: string }> {
-  if (options.maxPrice != null && !/^[0-9]{1,78}$/.test(options.maxPrice)) throw new InvalidInputError(`--max-price takes wei per MiB as a whole number, not "${options.maxPrice}"`)
+  if (options.maxPrice != null) parseWei(options.maxPrice, '--max-price')
   const quote = await api.request<QuoteView>('POST', '/api/downloads/quote', { cid, maxPricePerMiB: options.maxPrice })
   const cost = BigInt(quote.totalCostWei)
   if (quote.seeders.length === 0) throw new ChiralError('COST_TOO_HIGH', `every seeder of ${cid} asks more than ${options.maxPrice ?? ''} wei per MiB`)

@@ -8,6 +8,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { InvalidInputError } from '../util/errors.js'
 import { parseByteRate } from '../util/units.js'
+import { MAX_BYTE_RATE } from './constants.js'
 import {
   CONFIG_FILENAME, DEFAULT_API_PORT, DEFAULT_HISTORY_INTERVAL_MS, DEFAULT_HTTP_PORT, DEFAULT_P2P_TCP_PORT,
   DEFAULT_P2P_WS_PORT, DEFAULT_RECORD_TTL_SECONDS, DEFAULT_RPC_PORT, LOOPBACK
@@ -23,8 +24,8 @@ export const ConfigSchema = Type.Object({
   apiPort: Port,
   httpHost: Type.String(),
   httpPort: Port,
-  maxUploadRate: Type.Integer({ minimum: 0, description: 'bytes per second, 0 = unlimited' }),
-  maxDownloadRate: Type.Integer({ minimum: 0, description: 'bytes per second, 0 = unlimited' }),
+  maxUploadRate: Type.Integer({ minimum: 0, maximum: MAX_BYTE_RATE, description: 'bytes per second, 0 = unlimited' }),
+  maxDownloadRate: Type.Integer({ minimum: 0, maximum: MAX_BYTE_RATE, description: 'bytes per second, 0 = unlimited' }),
   defaultPricePerMiB: Type.String({ pattern: '^[0-9]{1,78}$', description: 'wei per MiB for newly added files' }),
   recordTtlSeconds: Type.Integer({ minimum: 10 }),
   downloadTransports: Type.Array(Type.Union([Type.Literal('native'), Type.Literal('http')]), {

@@ -101,3 +101,5 @@ export const RPC_EXECUTION_SLICE_MS = 10
  */
 export const DEFAULT_HISTORY_INTERVAL_MS = 5_000
 export const HISTORY_SAMPLES = 720
+/** Highest upload or download rate limit accepted (1 TiB/s): larger is a mistake, not a limit. */
+export const MAX_BYTE_RATE = 2 ** 40

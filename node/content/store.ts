@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import { constants as fsConstants } from 'node:fs'
 import { open, stat, type FileHandle } from 'node:fs/promises'
 import { basename, resolve } from 'node:path'
 import { CHUNK_SIZE, FILE_CHECK_INTERVAL_MS, STATS_FLUSH_INTERVAL_MS } from '../config/constants.js'
@@ -58,7 +59,7 @@ export class ContentStore extends EventEmitter<ContentStoreEvents> {
 
   async add (path: string, pricePerMiB: bigint, onBytes?: (bytes: number, total: number) => void): Promise<SeedEntry> {
     const absolute = resolve(path)
-    const before = await statRegularFile(absolute)
+    const before = await openedRegularFile(absolute)
     const digests = await hashFile(absolute, before.size, CHUNK_SIZE, bytes => onBytes?.(bytes, before.size))
     const after = await statRegularFile(absolute)
     if (!sameIdentity(before, after)) throw new FileChangedError(absolute, 'while it was being added')
@@ -259,6 +260,30 @@ async function statRegularFile (path: string): Promise<FileIdentity> {
   })
   if (!info.isFile()) throw new NotAFileError(path)
   return identityOf(info)
+}
+
+/**
+ * The identity of the regular file at `path`, taken from the opened handle (fstat), so that a
+ * FIFO, device or directory swapped in after a stat is refused too. Opened non-blocking, so a
+ * FIFO cannot hang the open. A pseudo-file (/proc, /sys) says it is regular with a size that is
+ * not its length (/proc/self/environ: 0 bytes, yet it reads the daemon's environment); a read
+ * past the stated size shows it, and it is refused as well.
+ */
+async function openedRegularFile (path: string): Promise<FileIdentity> {
+  const handle = await open(path, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT' || err.code === 'ENOTDIR') throw new FileMissingError(path)
+    if (err.code === 'ENXIO' || err.code === 'EISDIR') throw new NotAFileError(path)
+    throw err
+  })
+  try {
+    const info = await handle.stat()
+    if (!info.isFile()) throw new NotAFileError(path)
+    const { bytesRead } = await handle.read(Buffer.alloc(1), 0, 1, info.size)
+    if (bytesRead > 0) throw new NotAFileError(path)
+    return identityOf(info)
+  } finally {
+    await handle.close()
+  }
 }
 
 function identityOf (info: { size: number, mtimeMs: number, ctimeMs: number, ino: number }): FileIdentity {

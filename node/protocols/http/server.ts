@@ -95,7 +95,8 @@ export class HttpTransferServer implements TransportServer {
       ETag: `"${cid}"`
     }
     const rangeHeader = req.headers.range
-    if (rangeHeader != null) {
+    // RFC 9110 14.2: a Range in a unit other than bytes (e.g. "items=0-5") is ignored: 200, whole file.
+    if (rangeHeader != null && /^\s*bytes\s*=/i.test(rangeHeader)) {
       const ranges = parseRange(size, rangeHeader, { combine: true })
       if (ranges === -1) {
         res.writeHead(416, { 'Content-Range': `bytes */${size}`, 'Content-Type': 'application/json' })
