@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { JsonRpcProvider, id, parseEther, type Signer } from 'ethers'
 import { join } from 'node:path'
 import { MAX_TOTAL_INFLIGHT_CHUNKS } from '../../node/config/constants.js'
-import { MIN_ESCROW_REMAINING_SECONDS, SETTLEMENT_GRACE_SECONDS } from '../../node/payments/constants.js'
+import { ESCROW_SERVE_MARGIN_SECONDS, MIN_ESCROW_REMAINING_SECONDS, SETTLEMENT_GRACE_SECONDS } from '../../node/payments/constants.js'
 import { ESCROW_PREDEPLOY_ADDRESS } from '../../node/payments/deployments.js'
 import { EscrowClient } from '../../node/payments/escrow-client.js'
 import { costOf } from '../../node/payments/pricing.js'
@@ -271,7 +271,9 @@ describe('paid downloads on a 3-node mining chain', function () {
     const refunded = await waitFor('the leecher to refund after expiry, unasked', async () => {
       const [own] = await shortLived.ok<Array<{ escrowId: string, deposit: string, refundTx?: string }>>('GET', '/api/escrows')
       return own?.refundTx != null ? own : undefined
-    }, { timeoutMs: (MIN_ESCROW_REMAINING_SECONDS + SETTLEMENT_GRACE_SECONDS) * 1000, intervalMs: 1000 })
+    // From the redeem (up to ESCROW_SERVE_MARGIN_SECONDS before expiry) to a refund mined past the grace,
+    // with a minute for settlement rounds, the chain head catching up and the refund's block.
+    }, { timeoutMs: (ESCROW_SERVE_MARGIN_SECONDS + SETTLEMENT_GRACE_SECONDS + 60) * 1000, intervalMs: 1000 })
     expect((await settled(provider, refunded.refundTx ?? '')).status, 'the refund transaction succeeded').to.equal('0x1')
     const state = await new EscrowClient(ESCROW_PREDEPLOY_ADDRESS, provider).escrow(BigInt(refunded.escrowId))
     expect(state.redeemed, 'the seeder got exactly what was signed').to.equal(worth)
