@@ -103,3 +103,34 @@ export const DEFAULT_HISTORY_INTERVAL_MS = 5_000
 export const HISTORY_SAMPLES = 720
 /** Highest upload or download rate limit accepted (1 TiB/s): larger is a mistake, not a limit. */
 export const MAX_BYTE_RATE = 2 ** 40
+
+/**
+ * Serving memory. A chunk (a native chunk, or the 1 MiB read buffer of an HTTP range) is read
+ * only once a slot is free, and its slot is held until its bytes have left the process (handed
+ * to the peer's socket, not just queued for it), so chunk bodies in memory stay under this many
+ * MiB whatever peers do. A peer (a peer id natively, an IP address or IPv6 /64 over HTTP) gets
+ * as many as one download keeps in flight; further requests wait for a slot.
+ */
+export const MAX_SERVING_CHUNKS = 32
+export const MAX_SERVING_CHUNKS_PER_PEER = MAX_TOTAL_INFLIGHT_CHUNKS
+/**
+ * A response that makes no progress this long (a peer that does not read) is cut off: the
+ * native stream is reset, or its connection closed if the connection itself stopped sending;
+ * the HTTP socket is destroyed. Time spent waiting for our own upload limit does not count.
+ */
+export const SEND_STALL_TIMEOUT_MS = 15_000
+/**
+ * Native transfer streams per connection: a download keeps at most MAX_TOTAL_INFLIGHT_CHUNKS
+ * requests (one per stream) in flight to a seeder, so this leaves room for four at once.
+ */
+export const NATIVE_MAX_STREAMS_PER_CONNECTION = 32
+/** Requests a native stream may queue behind the one being answered (our downloader never queues any). */
+export const NATIVE_MAX_QUEUED_REQUESTS = 4
+/**
+ * HTTP transport connections, in all and per IP address (IPv6: per /64); one more from an address
+ * at its limit replaces an idle one of that address, or is closed at once if all are busy.
+ */
+export const HTTP_MAX_CONNECTIONS = 256
+export const HTTP_MAX_CONNECTIONS_PER_IP = 64
+/** An HTTP client must send its request head within this long. */
+export const HTTP_HEADERS_TIMEOUT_MS = 15_000
