@@ -243,10 +243,20 @@ describe('payment attacks on a seeder', function () {
       expect(result.code, describeResult(result)).to.equal(0)
       await expectIntactDownload(output, file, fileCid)
     }
-    const [own] = await honest.ok<Array<{ escrowId: string, cumulativeAmount: string }>>('GET', '/api/escrows')
     const worth = costOf(FILE_SIZE, PRICE) + costOf(8 * MiB, PRICE)
-    expect(own?.cumulativeAmount, 'one counter for both downloads').to.equal(worth.toString())
+    // `get` returns once the file is in place; the last receipts may still be on their way.
+    const own = await waitFor('the last receipts to be signed', async () => {
+      const [escrowView] = await honest.ok<Array<{ escrowId: string, cumulativeAmount: string }>>('GET', '/api/escrows')
+      return escrowView != null && BigInt(escrowView.cumulativeAmount) >= worth ? escrowView : undefined
+    }, { timeoutMs: 15_000, intervalMs: 100 })
+    expect(own.cumulativeAmount, 'one counter for both downloads').to.equal(worth.toString())
+    const honestPeer = (await honest.status()).peerId
+    await waitFor('the seeder to hold the last receipt', async () => {
+      const view = await seeder.ok<{ peers: Array<{ peerId: string, pendingWei: string, confirmingWei?: string, redeemedWei: string }> }>('GET', '/api/earnings')
+      const peer = view.peers.find(entry => entry.peerId === honestPeer)
+      return peer != null && BigInt(peer.pendingWei) + BigInt(peer.confirmingWei ?? '0') + BigInt(peer.redeemedWei) >= worth
+    }, { timeoutMs: 15_000, intervalMs: 100 })
     await seeder.ok('POST', '/api/earnings/claim', {})
-    expect((await escrow.escrow(BigInt(own?.escrowId ?? 0))).redeemed, 'the seeder was paid for both files').to.equal(worth)
+    expect((await escrow.escrow(BigInt(own.escrowId))).redeemed, 'the seeder was paid for both files').to.equal(worth)
   })
 })
