@@ -4,7 +4,7 @@
 // this runs as root; otherwise it stops at once with one line naming them. Plain JavaScript with no
 // dependencies, so it runs before `npm run build`; when everything is there it starts no process.
 import { spawnSync } from 'node:child_process'
-import { accessSync, constants, readFileSync } from 'node:fs'
+import { accessSync, constants, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { delimiter, isAbsolute, join } from 'node:path'
 import process from 'node:process'
 import { URL, fileURLToPath } from 'node:url'
@@ -49,6 +49,18 @@ function missingPackages (packages) {
   return unseen.filter(pkg => !installed.has(pkg.name)).map(pkg => pkg.name)
 }
 
+/** Debian's hook that invoke-rc.d asks before starting a service; exit status 101 means "not now". */
+const POLICY_RC = '/usr/sbin/policy-rc.d'
+
+function writePolicy () {
+  try {
+    writeFileSync(POLICY_RC, '#!/bin/sh\nexit 101\n', { mode: 0o755 })
+    return true
+  } catch {
+    return false
+  }
+}
+
 function stop (message) {
   process.stderr.write(`${message}\n`)
   process.exit(1)
@@ -66,9 +78,18 @@ if (!root) stop(`npm test needs these system packages, which are missing: ${name
 
 process.stderr.write(`installing the system packages the tests need: ${names}\n`)
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+// Packages such as nginx start a system service when installed; the tests and the bench run their
+// own instances on loopback, so while apt-get runs, Debian's policy hook refuses service starts.
+const ownPolicy = !existsSync(POLICY_RC) && writePolicy()
+let failure
 for (const args of [['update', '-qq'], ['install', '-y', '-qq', ...missing]]) {
   const result = spawnSync(aptGet, args, { stdio: ['ignore', 'inherit', 'inherit'], env })
-  if (result.status !== 0) stop(`npm test could not install the system packages it needs: ${names} (apt-get ${args[0]} ${result.error?.message ?? `exited ${result.status ?? result.signal}`})`)
+  if (result.status !== 0) {
+    failure = `apt-get ${args[0]} ${result.error?.message ?? `exited ${result.status ?? result.signal}`}`
+    break
+  }
 }
+if (ownPolicy) rmSync(POLICY_RC, { force: true })
+if (failure != null) stop(`npm test could not install the system packages it needs: ${names} (${failure})`)
 const still = missingPackages(packages)
 if (still.length > 0) stop(`npm test needs these system packages, still missing after apt-get install: ${still.join(' ')}`)

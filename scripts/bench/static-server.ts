@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { freePort, sleep, terminate, track } from './proc.js'
@@ -10,29 +10,33 @@ export interface StaticServer {
   stop: () => Promise<void>
 }
 
-function hasCommand (command: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0
+/** nginx from PATH, or where Debian puts it (/usr/sbin is not on every user's PATH). */
+function findNginx (): string | undefined {
+  for (const candidate of ['nginx', '/usr/sbin/nginx']) {
+    if (spawnSync(candidate, ['-v'], { stdio: 'ignore' }).status === 0) return candidate
+  }
+  return undefined
 }
 
-function nginxVersion (): string {
-  const result = spawnSync('nginx', ['-v'], { encoding: 'utf8' })
+function nginxVersion (nginx: string): string {
+  const result = spawnSync(nginx, ['-v'], { encoding: 'utf8' })
   return (/nginx\/(\S+)/.exec(`${result.stderr}${result.stdout}`)?.[1]) ?? '?'
 }
 
 /**
  * nginx (sendfile, one worker, access log off) from a private prefix in `workDir`, so no system
- * service or config is touched; python3 -m http.server if nginx is not installed.
+ * service or config is touched. Every run compares against this one reference: without nginx the
+ * bench stops (`npm run bench` installs it first, from scripts/system-packages.txt, when root).
  */
 export async function startStaticServer (root: string, workDir: string): Promise<StaticServer> {
   mkdirSync(workDir, { recursive: true })
   const port = await freePort()
-  let child: ChildProcess
-  let kind: string
-  if (hasCommand('nginx')) {
-    kind = `nginx ${nginxVersion()} (1 worker, sendfile)`
-    for (const dir of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(workDir, dir), { recursive: true })
-    const conf = join(workDir, 'nginx.conf')
-    writeFileSync(conf, `
+  const nginx = findNginx()
+  if (nginx == null) throw new Error('the bench needs nginx as its reference server: install Debian\'s nginx-light (npm run bench does it when run as root)')
+  const kind = `nginx ${nginxVersion(nginx)} (1 worker, sendfile)`
+  for (const dir of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(workDir, dir), { recursive: true })
+  const conf = join(workDir, 'nginx.conf')
+  writeFileSync(conf, `
 worker_processes 1;
 daemon off;
 master_process on;
@@ -55,11 +59,7 @@ http {
   }
 }
 `)
-    child = track(spawn('nginx', ['-p', workDir, '-e', join(workDir, 'error.log'), '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }))
-  } else {
-    kind = 'python3 -m http.server'
-    child = track(spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', root], { stdio: ['ignore', 'ignore', 'pipe'] }))
-  }
+  const child = track(spawn(nginx, ['-p', workDir, '-e', join(workDir, 'error.log'), '-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }))
   let stderr = ''
   child.stderr?.setEncoding('utf8').on('data', (text: string) => { stderr += text })
   const url = `http://127.0.0.1:${port}`
