@@ -20,6 +20,7 @@ import { Daemon } from './bench/daemon.js'
 import { summarizeSources, timedDownload, type DownloadRun } from './bench/download.js'
 import { LoadMonitor } from './bench/load.js'
 import { killAll, killAllNow, run, sha256sum, sleep } from './bench/proc.js'
+import { GNU_TIME_FORMAT, NO_STATS, enableDelayAccounting, medianStats, parseGnuTime, readProcessStats, statsSince, type ProcessStats } from './bench/proc-stats.js'
 import { monotonicMicros, topFrames } from './bench/profile.js'
 import { startStaticServer, type StaticServer } from './bench/static-server.js'
 import { GiB, MB, MiB, fmt, mbps, median, percentile } from './bench/stats.js'
@@ -72,6 +73,10 @@ interface Results {
   apiAdd: number[]
   curl: number[]
   curlFromNode: number[]
+  /** curl's own counters and the server's, per run: from the static server, then from a seeder. */
+  curlStats: Array<{ curl: ProcessStats, server: ProcessStats }>
+  curlFromNodeStats: Array<{ curl: ProcessStats, server: ProcessStats }>
+  delayAccounting: boolean
   scenarios: Scenario[]
   network?: { ttfb: number[], completion: number[], failures: string[], retrievals: number, byFile: Array<{ file: string, fetches: string[] }> }
   networkError?: string
@@ -186,8 +191,8 @@ async function downloadScenario (
       log(`  ${scenario.label}, ${scenario.seeders} seeder(s)${scenario.limited ? ` limited to ${fmt.mbps(RATE / MB)} each` : ''} #${i + 1}: ` +
         `${fmt.s(result.totalMs)} = ${fmt.mbps(mbps(FILE_BYTES, result.totalMs))} end-to-end, transfer ${fmt.mbps(mbps(FILE_BYTES, result.transferMs))}, ` +
         `ttfb ${fmt.ms(result.ttfbMs)}, finish ${fmt.ms(result.finishMs)}, native ${fmt.mb(used.native)} / http ${fmt.mb(used.http)} from ${used.seeders} seeder(s), ` +
-        `RSS ${fmt.mb(result.rssBefore)} before, peak ${fmt.mb(result.peakRss)}; CPU ${result.cpu.downloader.toFixed(2)} s downloader, ` +
-        `${result.cpu.seeders.toFixed(2)} s seeders; other processes ${result.foreignCores.toFixed(2)} cores`)
+        `RSS ${fmt.mb(result.rssBefore)} before, peak ${fmt.mb(result.peakRss)}; downloader ${describeStats(result.stats.downloader)}; ` +
+        `seeders ${describeStats(result.stats.seeders)}; other processes ${result.foreignCores.toFixed(2)} cores`)
     }
   } catch (err) {
     scenario.error = errorText(err)
@@ -294,13 +299,54 @@ async function profileRun (root: string, data: string, downloads: string): Promi
   }
 }
 
+/** curl under GNU time, so its own counters sit next to those of the process serving it. */
+async function timedCurl (url: string, output: string, servingPid: number | undefined): Promise<{ ms: number, curl: ProcessStats, server: ProcessStats }> {
+  const before = servingPid == null ? undefined : readProcessStats(servingPid)
+  const result = await run('/usr/bin/time', ['-f', GNU_TIME_FORMAT, 'curl', '-sS', '-f', '-o', output, url])
+  const curl = parseGnuTime(result.stderr)
+  if (curl == null) throw new Error(`no GNU time report in curl's stderr: ${result.stderr.slice(-500)}`)
+  const server = servingPid == null || before == null ? NO_STATS : statsSince(readProcessStats(servingPid), before)
+  return { ms: result.ms, curl, server }
+}
+
+function cpuSeconds (stats: ProcessStats): number {
+  return stats.user + stats.system
+}
+
+const THREAD_KINDS = ['main', 'libuv pool', 'V8 helpers', 'other']
+
+function describeStats (stats: ProcessStats): string {
+  return `CPU ${stats.user.toFixed(2)} s user + ${stats.system.toFixed(2)} s system (${THREAD_KINDS.map(kind => `${kind} ${(stats.threads[kind] ?? 0).toFixed(2)}`).join(', ')}), ` +
+    `${stats.minorFaults} minor / ${stats.majorFaults} major faults, ${stats.voluntarySwitches} / ${stats.involuntarySwitches} switches, ` +
+    `run-queue wait ${stats.runQueueWait.toFixed(2)} s, block I/O ${stats.blockIoWait.toFixed(2)} s`
+}
+
+function thousands (count: number): string {
+  return count >= 10_000 ? `${Math.round(count / 1000)}k` : String(Math.round(count))
+}
+
+/** A row of the where-the-time-goes table. Thread columns stay empty for programs read through GNU time. */
+function statsRow (row: string, process: string, stats: ProcessStats, delayAccounting: boolean): string[] {
+  return [
+    row,
+    process,
+    `${stats.user.toFixed(2)} / ${stats.system.toFixed(2)}`,
+    Object.keys(stats.threads).length === 0 ? '-' : THREAD_KINDS.map(kind => (stats.threads[kind] ?? 0).toFixed(2)).join(' / '),
+    `${thousands(stats.minorFaults)} / ${thousands(stats.majorFaults)}`,
+    `${thousands(stats.voluntarySwitches)} / ${thousands(stats.involuntarySwitches)}`,
+    Object.keys(stats.threads).length === 0 ? '-' : stats.runQueueWait.toFixed(2),
+    Object.keys(stats.threads).length === 0 || !delayAccounting ? '-' : stats.blockIoWait.toFixed(2)
+  ]
+}
+
 function mark (met: boolean | undefined): string {
   return met == null ? 'n/a' : met ? 'yes' : '**no**'
 }
 
 function scenarioStats (scenario: Scenario): {
   total: number, best: number, transfer: number, ttfb: number, finish: number, peak: number, rssBefore: number, foreign: number,
-  native: number, http: number, seeders: number, restricted: boolean | undefined, cpuDownloader: number, cpuSeeders: number
+  native: number, http: number, seeders: number, restricted: boolean | undefined, cpuDownloader: number, cpuSeeders: number,
+  downloaderStats: ProcessStats, seedersStats: ProcessStats
 } {
   const runs = scenario.runs
   const used = runs.map(r => summarizeSources(r.sources))
@@ -320,8 +366,10 @@ function scenarioStats (scenario: Scenario): {
     http: median(used.map(u => u.http)),
     seeders: Math.min(...used.map(u => u.seeders)),
     restricted,
-    cpuDownloader: median(runs.map(r => r.cpu.downloader)),
-    cpuSeeders: median(runs.map(r => r.cpu.seeders))
+    cpuDownloader: median(runs.map(r => cpuSeconds(r.stats.downloader))),
+    cpuSeeders: median(runs.map(r => cpuSeconds(r.stats.seeders))),
+    downloaderStats: medianStats(runs.map(r => r.stats.downloader), median),
+    seedersStats: medianStats(runs.map(r => r.stats.seeders), median)
   }
 }
 
@@ -426,6 +474,22 @@ function render (results: Results): { markdown: string, missed: string[] } {
     ['POST /api/files', results.apiAdd.map(ms => (ms / 1000).toFixed(2)).join(', '), fmt.mbps(mbps(FILE_BYTES, apiMs))],
     [`\`curl -o\` from ${results.staticServer}`, results.curl.map(ms => (ms / 1000).toFixed(2)).join(', '), fmt.mbps(mbps(FILE_BYTES, curlMs))]
   ]
+  const accounting = results.delayAccounting
+  const referenceRows = (row: string, server: string, runs: Array<{ curl: ProcessStats, server: ProcessStats }>): string[][] => runs.length === 0
+    ? []
+    : [
+        statsRow(row, '`curl -o`', medianStats(runs.map(r => r.curl), median), accounting),
+        statsRow(row, server, medianStats(runs.map(r => r.server), median), accounting)
+      ]
+  const whereTimeGoes = [
+    ...referenceRows(`\`curl -o\` from ${results.staticServer.split(' (')[0] ?? ''}`, 'nginx worker', results.curlStats),
+    ...referenceRows('`curl -o` from a chiral seeder', 'seeder', results.curlFromNodeStats),
+    ...results.scenarios.filter(ok).flatMap(s => {
+      const st = scenarioStats(s)
+      const row = `${s.label}, ${s.seeders} seeder(s)${s.limited ? ` x ${RATE / MiB} MiB/s` : ''}`
+      return [statsRow(row, 'downloader', st.downloaderStats, accounting), statsRow(row, s.seeders === 1 ? 'seeder' : 'all seeders', st.seedersStats, accounting)]
+    })
+  ]
   const net = results.network
   const networkSection = net == null || net.ttfb.length === 0
     ? `Failed: ${results.networkError ?? 'no retrieval succeeded'}`
@@ -481,6 +545,17 @@ their ratio uses the transfer phase, since discovery and verification do not dep
 
 ${table(['Transports', 'Seeders', 'Runs (s)', 'End-to-end', 'Transfer', 'First byte', 'Finish', 'Bytes native / HTTP', 'Seeders used', 'RSS before / peak', 'CPU s, downloader / seeders', 'Other load (cores, max)'], detail)}
 
+## Where the time goes (${SIZE} transfers, median run)
+
+Counters from \`/proc/<pid>/stat\`, \`status\` and \`schedstat\` of each process and its threads, read before and after
+each transfer (curl's own through GNU \`time\`, since it has exited). *CPU by thread* splits user + system seconds into
+the main JavaScript thread, libuv's pool (hashing, file reads and the downloader's writes), V8's helper threads (garbage
+collection, compilation) and any others. *Run-queue wait* is time runnable threads waited for a core. *Block I/O wait*
+is the kernel's delay accounting (${accounting ? 'on for this run' : 'off: the bench could not turn it on, it needs root'}). *All seeders*
+adds up the four seeder daemons. On 2 cores, CPU seconds of everything over 2 is a floor for the time.
+
+${table(['Transfer', 'Process', 'CPU s, user / system', 'CPU s by thread: main / libuv pool / V8 helpers / other', 'Page faults, minor / major', 'Context switches, voluntary / involuntary', 'Run-queue wait s', 'Block I/O wait s'], whereTimeGoes)}
+
 ## Time to first byte in a 10-node network (1 MiB files)
 
 ${NETWORK_NODES} daemons, nodes 1-${NETWORK_NODES - 1} bootstrapped to node 0 (star). ${SMALL_SEEDS.length} distinct 1 MiB files, each added on one
@@ -494,6 +569,30 @@ ${results.errors.length > 0 ? `\n## Errors\n\n${results.errors.map(e => `- ${e}`
   return { markdown, missed }
 }
 
+const HISTORY_MARKER = '<!-- bench-history -->'
+const RUN_MARKER = '<!-- bench-run -->'
+
+/**
+ * The "Earlier runs" section of a new BENCHMARKS.md: the previous report's machine lines and
+ * targets table first, then the runs the previous report already kept, so every run's table
+ * stays with the machine it was measured on.
+ */
+function earlierRuns (previous: string): string {
+  const end = previous.search(/^<!-- chain-bench -->$/m)
+  const latest = end < 0 ? previous : previous.slice(0, end)
+  const historyStart = latest.indexOf(HISTORY_MARKER)
+  const current = historyStart < 0 ? latest : latest.slice(0, historyStart)
+  const kept = historyStart < 0 || latest.indexOf(RUN_MARKER, historyStart) < 0 ? '' : latest.slice(latest.indexOf(RUN_MARKER, historyStart)).trim()
+  const lines = current.split('\n').filter(line => /^- (Date|Machine|Software|Code): /.test(line))
+  const targets = /^## Targets\n\n([\s\S]*?)\n\n## /m.exec(current)?.[1]
+  const entry = lines.length === 0 || targets == null
+    ? ''
+    : `${RUN_MARKER}\n### ${/^- Date: ([^;]*)/m.exec(current)?.[1] ?? 'undated'}\n\n${lines.join('\n')}\n\n${targets.trim()}`
+  const entries = [entry, kept].filter(text => text !== '')
+  if (entries.length === 0) return ''
+  return `${HISTORY_MARKER}\n## Earlier runs\n\nThe targets of every earlier run of \`npm run bench\` with its machine, newest first.\n\n${entries.join('\n\n')}\n`
+}
+
 async function main (): Promise<number> {
   const root = mkdtempSync('/tmp/chiral-bench-')
   tempRoot = root
@@ -504,7 +603,7 @@ async function main (): Promise<number> {
   mkdirSync(data, { mode: 0o755 })
   mkdirSync(downloads)
   mkdirSync(homes)
-  const results: Results = { machine: {}, staticServer: '', sha: [], cliAdd: [], apiAdd: [], curl: [], curlFromNode: [], scenarios: [], errors: [], wallMs: 0, foreign: [], quietWaitMs: 0 }
+  const results: Results = { machine: {}, staticServer: '', sha: [], cliAdd: [], apiAdd: [], curl: [], curlFromNode: [], curlStats: [], curlFromNodeStats: [], delayAccounting: false, scenarios: [], errors: [], wallMs: 0, foreign: [], quietWaitMs: 0 }
   const daemons: Daemon[] = []
   let staticServer: StaticServer | undefined
   try {
@@ -513,6 +612,7 @@ async function main (): Promise<number> {
       return 0
     }
     results.machine = await machineInfo()
+    results.delayAccounting = enableDelayAccounting()
     log(`machine: ${results.machine.nproc ?? '?'} x ${results.machine.cpu ?? '?'}, ${results.machine.memory ?? '?'}, node ${process.version}; temp dir ${root}`)
     if (Number(results.machine.loadStart?.split(' ')[0]) > 0.5) log(`warning: load average ${results.machine.loadStart ?? ''} before the bench starts; other processes will skew the numbers`)
     const file = join(data, 'a.bin')
@@ -559,23 +659,26 @@ async function main (): Promise<number> {
       const output = join(downloads, `curl-${i}.bin`)
       await load.waitForQuiet(log)
       const url = `${staticServer.url}/a.bin`
-      const curl = await load.measure(async () => await run('curl', ['-sS', '-f', '-o', output, url]))
+      const servingPid = staticServer.servingPid()
+      const curl = await load.measure(async () => await timedCurl(url, output, servingPid))
       const ms = curl.value.ms
       results.foreign.push(curl.foreignCores)
       await verifyOutput(output, FILE_BYTES, sha)
       rmSync(output, { force: true })
       results.curl.push(ms)
+      results.curlStats.push(curl.value)
       log(`(b) curl #${i + 1}: ${fmt.s(ms)} = ${fmt.mbps(mbps(FILE_BYTES, ms))}; other processes ${curl.foreignCores.toFixed(2)} cores`)
     }
     // (b) the node's HTTP server as a plain file server: curl from a seeder vs curl from the static server.
     for (let i = 0; i < REPS; i++) {
       const output = join(downloads, `curl-node-${i}.bin`)
       await load.waitForQuiet(log)
-      const curl = await load.measure(async () => await run('curl', ['-sS', '-f', '-o', output, `${seeder1.httpUrl}/chiral/v1/files/${cid}`]))
+      const curl = await load.measure(async () => await timedCurl(`${seeder1.httpUrl}/chiral/v1/files/${cid}`, output, seeder1.pid))
       results.foreign.push(curl.foreignCores)
       await verifyOutput(output, FILE_BYTES, sha)
       rmSync(output, { force: true })
       results.curlFromNode.push(curl.value.ms)
+      results.curlFromNodeStats.push(curl.value)
       log(`(b) curl from a chiral seeder #${i + 1}: ${fmt.s(curl.value.ms)} = ${fmt.mbps(mbps(FILE_BYTES, curl.value.ms))}; other processes ${curl.foreignCores.toFixed(2)} cores`)
     }
     await staticServer.stop()
@@ -647,7 +750,8 @@ async function main (): Promise<number> {
     // Keep the chain section (written by bench-chain) from its marker line to the end.
     const previous = existsSync(join(REPO, 'BENCHMARKS.md')) ? readFileSync(join(REPO, 'BENCHMARKS.md'), 'utf8') : ''
     const marker = previous.search(/^<!-- chain-bench -->$/m)
-    writeFileSync(join(REPO, 'BENCHMARKS.md'), marker < 0 ? markdown : `${markdown.trimEnd()}\n\n${previous.slice(marker)}`)
+    const report = `${markdown.trimEnd()}\n\n${earlierRuns(previous)}`
+    writeFileSync(join(REPO, 'BENCHMARKS.md'), marker < 0 ? report : `${report.trimEnd()}\n\n${previous.slice(marker)}`)
     log(`wrote ${join(REPO, 'BENCHMARKS.md')}`)
   } else {
     log('non-default BENCH_* settings: BENCHMARKS.md left unchanged')

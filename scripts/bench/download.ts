@@ -1,5 +1,6 @@
 import type { Daemon, DownloadProgress, DownloadSource } from './daemon.js'
-import { processCpuSeconds, procStatusBytes, resetPeakRss, sleep } from './proc.js'
+import { procStatusBytes, resetPeakRss, sleep } from './proc.js'
+import { readProcessStats, statsSince, sumStats, type ProcessStats } from './proc-stats.js'
 
 export interface DownloadRun {
   /** POST /api/downloads until GET shows state completed: what a user waits for. */
@@ -20,8 +21,8 @@ export interface DownloadRun {
   rssBefore: number
   /** Whether the peak covers only this download (clear_refs worked) or the whole process life. */
   peakRssScoped: boolean
-  /** CPU seconds the downloader and the given seeder processes used from POST to completed. */
-  cpu: { downloader: number, seeders: number }
+  /** Where the downloader's and the given seeder processes' time went from POST to completed. */
+  stats: { downloader: ProcessStats, seeders: ProcessStats }
 }
 
 /**
@@ -31,8 +32,8 @@ export interface DownloadRun {
 export async function timedDownload (daemon: Daemon, cid: string, output: string, pollMs: number, timeoutMs = 300_000, seederPids: number[] = []): Promise<DownloadRun> {
   const rssBefore = procStatusBytes(daemon.pid, 'VmRSS')
   const peakRssScoped = resetPeakRss(daemon.pid)
-  const seedersCpu = (): number => seederPids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0)
-  const cpuBefore = { downloader: processCpuSeconds(daemon.pid), seeders: seedersCpu() }
+  const seedersStats = (): ProcessStats[] => seederPids.map(readProcessStats)
+  const before = { downloader: readProcessStats(daemon.pid), seeders: seedersStats() }
   const started = performance.now()
   const { status } = await daemon.api('POST', '/api/downloads', { cid, output })
   if (status !== 202) throw new Error(`${daemon.name}: POST /api/downloads answered ${status}, expected 202`)
@@ -58,7 +59,10 @@ export async function timedDownload (daemon: Daemon, cid: string, output: string
         peakRss: procStatusBytes(daemon.pid, 'VmHWM'),
         rssBefore,
         peakRssScoped,
-        cpu: { downloader: processCpuSeconds(daemon.pid) - cpuBefore.downloader, seeders: seedersCpu() - cpuBefore.seeders }
+        stats: {
+          downloader: statsSince(readProcessStats(daemon.pid), before.downloader),
+          seeders: sumStats(seedersStats().map((after, index) => statsSince(after, before.seeders[index] ?? after)))
+        }
       }
     }
     if (progress.state === 'failed' || progress.state === 'cancelled') {

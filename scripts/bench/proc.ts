@@ -98,14 +98,6 @@ export function procStatusBytes (pid: number, field: 'VmHWM' | 'VmRSS'): number 
   return Number(match[1]) * 1024
 }
 
-/** CPU time (user + system) a process and all its threads, live or ended, have used so far, in seconds. */
-export function processCpuSeconds (pid: number): number {
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  // The command name may contain spaces and parentheses: fields start after the last ')'.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / 100
-}
-
 /**
  * Resets the kernel's peak-RSS counter (VmHWM) to the current RSS, so the next reading is the
  * peak of what follows (Linux >= 4.0, writing 5 to clear_refs). Returns false where not allowed.

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { freePort, sleep, terminate, track } from './proc.js'
 
@@ -7,6 +7,8 @@ import { freePort, sleep, terminate, track } from './proc.js'
 export interface StaticServer {
   kind: string
   url: string
+  /** The process that serves the bytes (nginx's one worker), for its /proc counters. */
+  servingPid: () => number | undefined
   stop: () => Promise<void>
 }
 
@@ -70,5 +72,10 @@ http {
     if (child.exitCode != null || Date.now() > deadline) throw new Error(`${kind} did not start: ${stderr.trim()}`)
     await sleep(50)
   }
-  return { kind, url, stop: async () => { await terminate(child, 3000) } }
+  const servingPid = (): number | undefined => {
+    if (child.pid == null) return undefined
+    const children = readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(pid => pid !== '')
+    return children.length === 1 ? Number(children[0]) : undefined
+  }
+  return { kind, url, servingPid, stop: async () => { await terminate(child, 3000) } }
 }
