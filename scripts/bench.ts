@@ -313,7 +313,7 @@ function cpuSeconds (stats: ProcessStats): number {
   return stats.user + stats.system
 }
 
-const THREAD_KINDS = ['main', 'libuv pool', 'V8 helpers', 'other']
+const THREAD_KINDS = ['main', 'libuv pool', 'V8 and other']
 
 function describeStats (stats: ProcessStats): string {
   return `CPU ${stats.user.toFixed(2)} s user + ${stats.system.toFixed(2)} s system (${THREAD_KINDS.map(kind => `${kind} ${(stats.threads[kind] ?? 0).toFixed(2)}`).join(', ')}), ` +
@@ -549,12 +549,12 @@ ${table(['Transports', 'Seeders', 'Runs (s)', 'End-to-end', 'Transfer', 'First b
 
 Counters from \`/proc/<pid>/stat\`, \`status\` and \`schedstat\` of each process and its threads, read before and after
 each transfer (curl's own through GNU \`time\`, since it has exited). *CPU by thread* splits user + system seconds into
-the main JavaScript thread, libuv's pool (hashing, file reads and the downloader's writes), V8's helper threads (garbage
-collection, compilation) and any others. *Run-queue wait* is time runnable threads waited for a core. *Block I/O wait*
+the main JavaScript thread, libuv's pool (hashing, file reads and the downloader's writes; the daemon names these
+threads), and V8's helper threads (garbage collection, compilation) with Node's few others. *Run-queue wait* is time runnable threads waited for a core. *Block I/O wait*
 is the kernel's delay accounting (${accounting ? 'on for this run' : 'off: the bench could not turn it on, it needs root'}). *All seeders*
 adds up the four seeder daemons. On 2 cores, CPU seconds of everything over 2 is a floor for the time.
 
-${table(['Transfer', 'Process', 'CPU s, user / system', 'CPU s by thread: main / libuv pool / V8 helpers / other', 'Page faults, minor / major', 'Context switches, voluntary / involuntary', 'Run-queue wait s', 'Block I/O wait s'], whereTimeGoes)}
+${table(['Transfer', 'Process', 'CPU s, user / system', 'CPU s by thread: main / libuv pool / V8 and other', 'Page faults, minor / major', 'Context switches, voluntary / involuntary', 'Run-queue wait s', 'Block I/O wait s'], whereTimeGoes)}
 
 ## Time to first byte in a 10-node network (1 MiB files)
 

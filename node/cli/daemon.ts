@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { createApiServer } from '../api/server.js'
 import { loadConfig, type Config } from '../config/config.js'
 import { ChiralNode, type NodeComponents } from '../daemon/chiral-node.js'
+import { namePoolThreads } from '../native/thread-pool.js'
 import { ChiralError, errorMessage } from '../util/errors.js'
 import { createLogger } from '../util/log.js'
 
@@ -22,6 +23,7 @@ function dashboardLink (apiHost: string, port: number, token: string): string {
 /** Runs a node with its API until SIGINT or SIGTERM, printing where everything is reachable. */
 export async function runDaemon (home: string, overrides: Partial<Config>, components: NodeComponents = {}): Promise<void> {
   const config = loadConfig(home, overrides)
+  namePoolThreads()
   mkdirSync(join(home, 'logs'), { recursive: true })
   const log = createLogger(config.logLevel, join(home, 'logs', 'chiral.log'))
   const node = new ChiralNode(home, config, log, components)

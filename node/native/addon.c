@@ -45,5 +45,6 @@ NAPI_MODULE_INIT() {
   export_function(env, exports, "alignedBuffer", aligned_buffer);
   export_function(env, exports, "aeadOpen", aead_open);
   export_function(env, exports, "aeadSeal", aead_seal);
+  export_function(env, exports, "namePoolThreads", name_pool_threads);
   return exports;
 }

@@ -11,6 +11,7 @@ napi_value release_free_memory(napi_env env, napi_callback_info info);
 napi_value aligned_buffer(napi_env env, napi_callback_info info);
 napi_value aead_open(napi_env env, napi_callback_info info);
 napi_value aead_seal(napi_env env, napi_callback_info info);
+napi_value name_pool_threads(napi_env env, napi_callback_info info);
 
 /* Shared helpers (addon.c). */
 napi_value throw_error(napi_env env, const char *message);

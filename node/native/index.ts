@@ -29,6 +29,8 @@ export interface NativeAddon {
   aeadOpen: (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, pieces: Uint8Array[], tag: Uint8Array, out: Uint8Array) => boolean
   /** ChaCha20-Poly1305 encryption of the plaintext `pieces` (in order) into `out`: the ciphertext, then the 16-byte tag. */
   aeadSeal: (key: Uint8Array, nonce: Uint8Array, ad: Uint8Array, pieces: Uint8Array[], out: Uint8Array) => void
+  /** Names each of the `size` threads of libuv's pool "libuv-worker" (done at once, in the background). */
+  namePoolThreads: (size: number) => void
 }
 
 export const native = createRequire(import.meta.url)('./chiral_native.node') as NativeAddon

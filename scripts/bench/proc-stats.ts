@@ -7,7 +7,7 @@ const DELAY_ACCOUNTING = '/proc/sys/kernel/task_delayacct'
 /**
  * Where a process's time went, from /proc: the counters a slow download is explained by. Times
  * are in seconds. `threads` splits user + system CPU by thread kind (the main JavaScript thread,
- * libuv's pool that hashes and writes, V8's helpers that collect garbage, and any others).
+ * libuv's pool that hashes, reads and writes, and V8's helpers that collect garbage with the rest).
  */
 export interface ProcessStats {
   user: number
@@ -55,12 +55,14 @@ function statusCount (status: string, name: string): number {
   return Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0)
 }
 
-/** Names threads by kind: Node's and V8's thread names, shortened by the kernel to 15 bytes. */
+/**
+ * Names threads by kind. The daemon names its libuv pool's threads (node/native/thread-pool.ts);
+ * the rest are V8's helpers (garbage collection, compilation) and a few of Node's own.
+ */
 function threadKind (pid: number, tid: number, comm: string): string {
   if (tid === pid) return 'main'
-  if (comm.startsWith('libuv-worker')) return 'libuv pool'
-  if (comm.startsWith('V8 ')) return 'V8 helpers'
-  return 'other'
+  if (comm === 'libuv-worker') return 'libuv pool'
+  return 'V8 and other'
 }
 
 /**
