@@ -1,4 +1,3 @@
-import { runInNewContext } from 'node:vm'
 import { MAX_SERVING_CHUNKS, MAX_SERVING_CHUNKS_PER_PEER } from '../config/constants.js'
 import { releaseTransferMemory } from '../daemon/heap.js'
 
@@ -110,19 +109,7 @@ export class ServeSlots {
   }
 }
 
-/**
- * A full collection as a bare `gc()` runs it (heap.ts turns the function on). The
- * `{ type: 'major' }` collection releaseTransferMemory runs keeps whatever is reachable from
- * WeakRef targets (Node's AbortSignal.timeout keeps its signals in one, and libp2p closes
- * connections under such signals): after peers that stopped reading were cut off, it left their
- * chunks resident (measured: 32 of 32 MiB), where this collection frees them.
- */
-const collectAllGarbage = runInNewContext('gc') as () => void
-
 /** The node's serving slots, shared by its transports. */
 export const SERVE_SLOTS = new ServeSlots(MAX_SERVING_CHUNKS, MAX_SERVING_CHUNKS_PER_PEER, (busy, released) => {
-  releaseTransferMemory(busy, () => {
-    released()
-    collectAllGarbage()
-  })
+  releaseTransferMemory(busy, released)
 })
