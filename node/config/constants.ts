@@ -31,7 +31,7 @@ export const RECORD_PROTOCOL = '/chiral/record/1.0.0'
 /** A node with no connection at all dials its bootstrap addresses again this often. */
 export const BOOTSTRAP_REDIAL_INTERVAL_MS = 5_000
 export const RECORD_NAMESPACE = 'chiral'
-export const RECORD_SIGNING_DOMAIN = 'chiral/file-record/v1'
+export const RECORD_SIGNING_DOMAIN = 'chiral/file-record/v2'
 export const MANIFEST_DOMAIN = 'chiral/manifest/v2'
 
 /** A signed file record lives this long; it is republished at half its life. */
@@ -39,6 +39,10 @@ export const DEFAULT_RECORD_TTL_SECONDS = 6 * 60 * 60
 export const MAX_RECORD_BYTES = 8 * 1024
 export const MAX_FILE_NAME_BYTES = 255
 export const MAX_RECORD_ADDRESSES = 16
+/** Transports one record may list, including ones this build does not know, and endpoints per transport. */
+export const MAX_RECORD_TRANSPORTS = 16
+export const MAX_TRANSPORT_ENDPOINTS = 4
+export const MAX_TRANSPORT_ENDPOINT_CHARS = 512
 
 /** Largest file the node accepts from the network: 4 TiB keeps manifests under 128 MiB. */
 export const MAX_FILE_SIZE = 4 * 1024 ** 4

@@ -7,7 +7,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { createAddressFromString } from '@ethereumjs/util'
 import { AccountHistory } from '../chain/account-history.js'
 import { ChainService } from '../chain/service.js'
-import { API_ENDPOINT_FILENAME, API_TOKEN_FILENAME, BOOTSTRAP_REDIAL_INTERVAL_MS, HISTORY_SAMPLES } from '../config/constants.js'
+import { API_ENDPOINT_FILENAME, API_TOKEN_FILENAME, BOOTSTRAP_REDIAL_INTERVAL_MS, HISTORY_SAMPLES, MAX_TRANSPORT_ENDPOINTS, TRANSFER_PROTOCOL } from '../config/constants.js'
 import { MetricsHistory } from './history.js'
 import { openNodeWallet } from '../wallet/node-wallet.js'
 import { isPeerBindingValid, peerBindingDomain, signPeerBinding } from '../wallet/peer-binding.js'
@@ -23,7 +23,7 @@ import { Discovery } from '../p2p/discovery.js'
 import { createHost, type ChiralLibp2p } from '../p2p/host.js'
 import { redialBootstrapWhileAlone } from '../p2p/bootstrap-redial.js'
 import { loadOrCreatePeerKey } from '../p2p/identity.js'
-import type { FileRecord } from '../p2p/records.js'
+import { endpointsOf, type FileRecord, type TransportEntry } from '../p2p/records.js'
 import { HttpSource } from '../protocols/http/source.js'
 import { HttpTransferServer } from '../protocols/http/server.js'
 import { NativeSource } from '../protocols/native/source.js'
@@ -278,10 +278,10 @@ export class ChiralNode {
     this.store.addBytesServed(served.cid, served.bytes)
   }
 
-  private transportEndpoints (): FileRecord['transports'] {
+  private transportEndpoints (): TransportEntry[] {
     return [
-      { name: 'native' as const, endpoint: '/chiral/transfer/1.0.0' },
-      ...this.httpServer.endpoints().slice(0, 4).map(endpoint => ({ name: 'http' as const, endpoint }))
+      { name: 'native', endpoints: [TRANSFER_PROTOCOL] },
+      { name: 'http', endpoints: this.httpServer.endpoints().slice(0, MAX_TRANSPORT_ENDPOINTS) }
     ]
   }
 
@@ -295,17 +295,15 @@ export class ChiralNode {
     return [...hosts]
   }
 
+  /** Sources for the transports this node downloads over that the record lists; others are skipped. */
   private sourcesFor (record: FileRecord): ChunkSource[] {
-    const peer = peerIdFromString(record.peerId)
     const sources: ChunkSource[] = []
-    for (const transport of record.transports) {
-      if (!this.config.downloadTransports.includes(transport.name)) continue
-      if (transport.name === 'native' && !sources.some(source => source.transport === 'native')) {
-        sources.push(new NativeSource(this.host, peer, record.cid))
-      }
-      if (transport.name === 'http' && !sources.some(source => source.transport === 'http')) {
-        sources.push(new HttpSource(record.peerId, transport.endpoint, record.cid, () => this.payments.leecher.credentialFor(record.peerId, record.cid)))
-      }
+    if (this.config.downloadTransports.includes('native') && endpointsOf(record, 'native') != null) {
+      sources.push(new NativeSource(this.host, peerIdFromString(record.peerId), record.cid))
+    }
+    const [httpEndpoint] = this.config.downloadTransports.includes('http') ? endpointsOf(record, 'http') ?? [] : []
+    if (httpEndpoint != null) {
+      sources.push(new HttpSource(record.peerId, httpEndpoint, record.cid, () => this.payments.leecher.credentialFor(record.peerId, record.cid)))
     }
     return sources
   }

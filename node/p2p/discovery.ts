@@ -226,7 +226,7 @@ export class Discovery {
     const { host, privateKey, recordTtlSeconds, transports, log } = this.options
     this.lastSequence = Math.max(this.lastSequence + 1, Date.now())
     const record: FileRecord = {
-      version: 1,
+      version: 2,
       cid: entry.cid,
       peerId: host.peerId.toString(),
       manifestRoot: entry.manifestRoot,

@@ -3,13 +3,19 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import {
-  MAX_FILE_NAME_BYTES, MAX_FILE_SIZE, MAX_RECORD_ADDRESSES, MAX_RECORD_BYTES, RECORD_NAMESPACE, RECORD_SIGNING_DOMAIN
+  MAX_FILE_NAME_BYTES, MAX_FILE_SIZE, MAX_RECORD_ADDRESSES, MAX_RECORD_BYTES, MAX_RECORD_TRANSPORTS, MAX_TRANSPORT_ENDPOINT_CHARS,
+  MAX_TRANSPORT_ENDPOINTS, RECORD_NAMESPACE, RECORD_SIGNING_DOMAIN
 } from '../config/constants.js'
 import { ProtocolError } from '../util/errors.js'
 
-const TransportEndpoint = Type.Object({
-  name: Type.Union([Type.Literal('native'), Type.Literal('http')]),
-  endpoint: Type.String({ maxLength: 512 })
+/**
+ * One transport a seeder serves the file over, and where. The list is open: a record may name
+ * transports this build does not know (a newer build's), readers skip those and use the rest,
+ * and the DHT stores and serves such records as long as the signature covers them.
+ */
+const TransportEntrySchema = Type.Object({
+  name: Type.String({ pattern: '^[a-z][a-z0-9-]{0,31}$' }),
+  endpoints: Type.Array(Type.String({ maxLength: MAX_TRANSPORT_ENDPOINT_CHARS }), { maxItems: MAX_TRANSPORT_ENDPOINTS })
 }, { additionalProperties: false })
 
 /**
@@ -18,7 +24,7 @@ const TransportEndpoint = Type.Object({
  * payee or address, nor move the record under another file or peer.
  */
 export const FileRecordSchema = Type.Object({
-  version: Type.Literal(1),
+  version: Type.Literal(2),
   cid: Type.String({ maxLength: 128 }),
   peerId: Type.String({ maxLength: 128 }),
   manifestRoot: Type.String({ pattern: '^[0-9a-f]{64}$' }),
@@ -30,14 +36,19 @@ export const FileRecordSchema = Type.Object({
   wallet: Type.String({ pattern: '^(0x[0-9a-fA-F]{40})?$' }),
   /** The wallet's own EIP-712 signature binding it to this peer (node/wallet/peer-binding.ts). */
   walletProof: Type.String({ pattern: '^(0x[0-9a-fA-F]{130})?$' }),
-  transports: Type.Array(TransportEndpoint, { maxItems: 8 }),
+  transports: Type.Array(TransportEntrySchema, { maxItems: MAX_RECORD_TRANSPORTS }),
   sequence: Type.Integer({ minimum: 0 }),
   expiresAt: Type.Integer({ minimum: 0 }),
   withdrawn: Type.Boolean()
 }, { additionalProperties: false })
 
 export type FileRecord = Static<typeof FileRecordSchema>
-export type TransportName = FileRecord['transports'][number]['name']
+export type TransportEntry = Static<typeof TransportEntrySchema>
+
+/** The endpoints a record gives for `transport`, or undefined if it does not list that transport. */
+export function endpointsOf (record: FileRecord, transport: string): string[] | undefined {
+  return record.transports.find(entry => entry.name === transport)?.endpoints
+}
 
 const encoder = new TextEncoder()
 const FORMAT_VERSION = 1

@@ -1,4 +1,5 @@
-import type { TransportName } from '../p2p/records.js'
+/** A transport's name as file records list it (`native`, `http`, ...): an open set, see records.ts. */
+export type TransportName = string
 
 /**
  * One way of getting bytes of one file from one seeder. The scheduler sees only this, so a new

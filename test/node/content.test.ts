@@ -8,7 +8,7 @@ import { contentIdFromDigest, parseContentId } from '../../node/content/cid.js'
 import { hashFile } from '../../node/content/hash-file.js'
 import { chunkCount, chunkMatches, decodeManifest, encodeManifest, manifestEndsAt, manifestRoot, type Manifest } from '../../node/content/manifest.js'
 import { sha256Step } from '../../node/content/sha256-chain.js'
-import { recordKey, signRecord, verifyRecord, type FileRecord } from '../../node/p2p/records.js'
+import { endpointsOf, recordKey, signRecord, verifyRecord, type FileRecord } from '../../node/p2p/records.js'
 import { ProtocolError } from '../../node/util/errors.js'
 import { MiB, TestNetwork, randomFile, run } from './helpers/index.js'
 
@@ -167,7 +167,7 @@ describe('signed file records (no processes)', function () {
     otherKey = await generateKeyPair('Ed25519')
     const cid = contentIdFromDigest(createHash('sha256').update('record test').digest()).text
     record = {
-      version: 1,
+      version: 2,
       cid,
       peerId: peerIdFromPrivateKey(key).toString(),
       manifestRoot: createHash('sha256').update('manifest').digest('hex'),
@@ -178,7 +178,7 @@ describe('signed file records (no processes)', function () {
       pricePerMiB: '1000',
       wallet: '0x' + '11'.repeat(20),
       walletProof: '0x' + '22'.repeat(65),
-      transports: [{ name: 'native', endpoint: '/chiral/transfer/1.0.0' }, { name: 'http', endpoint: 'http://127.0.0.1:8080' }],
+      transports: [{ name: 'native', endpoints: ['/chiral/transfer/1.0.0'] }, { name: 'http', endpoints: ['http://127.0.0.1:8080'] }],
       sequence: 7,
       expiresAt: Date.now() + 3600_000,
       withdrawn: false
@@ -216,16 +216,34 @@ describe('signed file records (no processes)', function () {
     ['size', 6 * CHUNK],
     ['name', 'other.mkv'],
     ['addresses', ['/ip4/10.0.0.1/tcp/4001']],
-    ['transports', [{ name: 'http', endpoint: 'http://evil.example:80' }]],
+    ['transports', [{ name: 'native', endpoints: ['/chiral/transfer/1.0.0'] }, { name: 'http', endpoints: ['http://evil.example:80'] }]],
+    ['transports', [{ name: 'native', endpoints: ['/chiral/transfer/1.0.0'] }, { name: 'http', endpoints: ['http://127.0.0.1:8080'] }, { name: 'carrier-pigeon', endpoints: ['coop://7'] }]],
     ['sequence', 8],
     ['withdrawn', true],
     ['expiresAt', Date.now() + 7200_000]
   ] as const) {
-    it(`fails when ${field} is changed`, async function () {
+    it(`fails when ${field} is changed to ${JSON.stringify(value).slice(-60)}`, async function () {
       const tampered = withPayload({ ...record, [field]: value })
       await expectRejects(verifyRecord(storageKey, tampered), /signature is invalid/)
     })
   }
+
+  it('keeps transports this build does not know, signed like the rest, and bounds their names and counts', async function () {
+    const newer = { ...record, transports: [{ name: 'carrier-pigeon', endpoints: ['coop://7', 'coop://8'] }, ...record.transports] }
+    const verified = await verifyRecord(storageKey, await signRecord(newer, key))
+    expect(verified.transports.map(entry => entry.name)).to.deep.equal(['carrier-pigeon', 'native', 'http'])
+    expect(endpointsOf(verified, 'http')).to.deep.equal(['http://127.0.0.1:8080'])
+    expect(endpointsOf(verified, 'bittorrent')).to.equal(undefined)
+    for (const transports of [
+      [{ name: 'Carrier Pigeon', endpoints: [] }],
+      [{ name: 'x'.repeat(33), endpoints: [] }],
+      [{ name: 'http', endpoints: ['a', 'b', 'c', 'd', 'e'] }],
+      Array.from({ length: 17 }, (_, index) => ({ name: `t${index}`, endpoints: [] })),
+      [{ name: 'http', endpoint: 'http://127.0.0.1:8080' }]
+    ]) {
+      await expectRejects(verifyRecord(storageKey, await signRecord({ ...record, transports } as unknown as FileRecord, key)), /schema/)
+    }
+  })
 
   it('fails when the peerId is changed (under the old or the new peer\'s key)', async function () {
     const otherPeer = peerIdFromPrivateKey(otherKey).toString()
