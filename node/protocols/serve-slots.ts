@@ -1,5 +1,5 @@
 import { MAX_SERVING_CHUNKS, MAX_SERVING_CHUNKS_PER_PEER } from '../config/constants.js'
-import { releaseTransferMemory } from '../daemon/heap.js'
+import { releaseTransferMemory } from '../util/transfer-memory.js'
 
 /** Below this many bodies served, or this many at once, serving churns too little memory to be worth a full collection afterwards. */
 const RELEASE_AFTER_BODIES = 64

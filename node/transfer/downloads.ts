@@ -10,7 +10,7 @@ import {
 import { ChunkBufferPool } from '../content/chunk-buffers.js'
 import { parseContentId } from '../content/cid.js'
 import { chunkLength, chunkMatches, decodeManifest, encodeManifest, manifestEndsAt, manifestRoot, maxManifestBytes, type Manifest } from '../content/manifest.js'
-import { releaseTransferMemory } from '../daemon/heap.js'
+import { releaseTransferMemory } from '../util/transfer-memory.js'
 import { native } from '../native/index.js'
 import type { ContentStore } from '../content/store.js'
 import type { Database, Table } from '../db/database.js'

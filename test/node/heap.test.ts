@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
 import { expect } from 'chai'
 import { ChunkBufferPool } from '../../node/content/chunk-buffers.js'
-import { releaseTransferMemory } from '../../node/daemon/heap.js'
+import { releaseTransferMemory } from '../../node/util/transfer-memory.js'
 
 describe('memory after a transfer (no processes)', function () {
   it('drops the spare buffers once idle, and leaves them while another transfer runs', async function () {
@@ -31,6 +31,7 @@ describe('memory after a transfer (no processes)', function () {
 const PROMOTED_GARBAGE_PROGRAM = `
 await import(${JSON.stringify(new URL('../../node/daemon/heap.js', import.meta.url).href)})
 const { runInNewContext } = await import('node:vm')
+;(await import('node:v8')).setFlagsFromString('--expose-gc')
 const collectGarbage = runInNewContext('gc')
 const live = Array.from({ length: 200000 }, (_, i) => ({ i, text: 'x' + i, list: [i, i + 1] }))
 collectGarbage({ type: 'major' })
