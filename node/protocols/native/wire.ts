@@ -1,8 +1,9 @@
 import { ProtocolError } from '../../util/errors.js'
 
-
 /**
- * The native transfer protocol: one libp2p stream per request.
+ * The native transfer protocol: a libp2p stream carries requests one after another, each
+ * answered in order, so a chunk costs one request frame rather than a stream set-up; the server
+ * bounds the requests queued per stream and the streams per connection.
  *   request:  [u32 length][JSON TransferRequest]
  *   response: [u32 length][JSON ResponseHeader][body of header.length bytes when status is ok]
  */
